@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Losses;
+
+/// <summary>
+/// Weighted sum of two named losses, the seed's hybrid generalised:
+/// <code>
+///   loss = alpha * first + (1 - alpha) * second        (default: alpha * ListMLE + (1 - alpha) * pairwise logistic)
+/// </code>
+/// Each part is reported under its own name, unweighted, so the curves stay comparable with single-loss runs.
+/// </summary>
+public sealed class HybridLoss : IRankingLoss
+{
+    public const string RegistryName = "hybrid";
+
+    public HybridLoss(IRankingLoss first, IRankingLoss second, double alpha)
+    {
+        if (alpha is < 0 or > 1 || double.IsNaN(alpha))
+        {
+            throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must lie in [0, 1].");
+        }
+        First = first;
+        Second = second;
+        Alpha = alpha;
+    }
+
+    public IRankingLoss First { get; }
+    public IRankingLoss Second { get; }
+    public double Alpha { get; }
+
+    public string Name => RegistryName;
+
+    public LossOutput Compute(Tensor scores, Tensor labels, Tensor mask, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        LossOutput a = First.Compute(scores, labels, mask, generator);
+        LossOutput b = Second.Compute(scores, labels, mask, generator);
+        Tensor total = (Alpha * a.Total) + ((1 - Alpha) * b.Total);
+        var parts = new Dictionary<string, Tensor>
+        {
+            [First.Name] = a.Total.detach().MoveToOuterDisposeScope(),
+            [Second.Name] = b.Total.detach().MoveToOuterDisposeScope(),
+        };
+        return new LossOutput(total.MoveToOuterDisposeScope(), parts);
+    }
+}

@@ -1,0 +1,47 @@
+using System.Runtime.InteropServices;
+using RankService.Ranking.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Model;
+
+/// <summary>
+/// Scores the full catalogue with a model under inference mode. The item side (tower outputs and biases) is
+/// computed once at construction; each call computes the users' side and one matrix product.
+/// Puts the model in eval mode. Dispose to free the cached item side.
+/// </summary>
+public sealed class ModelScorer : IItemScorer, IDisposable
+{
+    private readonly TwoTowerModel _model;
+    private readonly Tensor _items;
+    private readonly Tensor _bias;
+
+    public ModelScorer(TwoTowerModel model)
+    {
+        _model = model;
+        model.eval(); // no dropout while scoring; the trainer switches back with train()
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        Device device = model.parameters().First().device;
+        Tensor all = arange(model.ItemCount, dtype: ScalarType.Int64, device: device);
+        _items = model.ItemVectors(all).MoveToOuterDisposeScope();
+        _bias = model.ItemBiases(all).MoveToOuterDisposeScope();
+    }
+
+    public int ItemCount => _model.ItemCount;
+
+    public void Score(ReadOnlySpan<int> users, Span<float> scores)
+    {
+        using var mode = inference_mode();
+        using var scope = NewDisposeScope();
+        Tensor userIndex = tensor(users.ToArray().Select(u => (long)u).ToArray(), dtype: ScalarType.Int64, device: _items.device);
+        Tensor result = _model.Combine(_model.UserVectors(userIndex), _items, _bias.unsqueeze(0)).to(CPU).contiguous();
+        MemoryMarshal.Cast<byte, float>(result.bytes).CopyTo(scores);
+    }
+
+    public void Dispose()
+    {
+        _items.Dispose();
+        _bias.Dispose();
+    }
+}

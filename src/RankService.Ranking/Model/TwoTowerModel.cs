@@ -1,0 +1,163 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace RankService.Ranking.Model;
+
+/// <summary>
+/// Two-tower recommender. Each side is an ID embedding followed by zero or more MLP layers.
+/// <list type="bullet">
+/// <item><c>dot</c>: score(u, i) = f(u) . g(i) + b_i, where f and g are the user and item towers.</item>
+/// <item><c>concat-mlp</c>: score(u, i) = MLP([e_u ; e_i]) + b_i. The first layer W [e_u ; e_i] is computed as
+/// W_u e_u + W_i e_i, so the item half can be computed once per distinct item (and once per model for serving).</item>
+/// </list>
+/// Forward: users [lists] (long), items [lists, positions] (long) to scores [lists, positions].
+/// Field names are state-dict keys: renaming one breaks every saved checkpoint.
+/// </summary>
+public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
+{
+    public const string DotHead = "dot";
+    public const string ConcatMlpHead = "concat-mlp";
+    public static readonly IReadOnlyList<string> Heads = [DotHead, ConcatMlpHead];
+
+    private readonly Embedding user_embedding;
+    private readonly Embedding item_embedding;
+    private readonly Sequential user_tower;
+    private readonly Sequential item_tower;
+    private readonly Linear? head_user;
+    private readonly Linear? head_item;
+    private readonly Sequential? head_rest;
+    private readonly Embedding? item_bias;
+
+    public TwoTowerModel(int userCount, int itemCount, ModelOptions options) : base(nameof(TwoTowerModel))
+    {
+        if (!Heads.Contains(options.Head))
+        {
+            throw new ArgumentException($"Unknown head '{options.Head}'. Known heads: {string.Join(", ", Heads)}.", nameof(options));
+        }
+        Options = options;
+        UserCount = userCount;
+        ItemCount = itemCount;
+        int dim = options.EmbeddingDim;
+        user_embedding = Embedding(userCount, dim);
+        item_embedding = Embedding(itemCount, dim);
+        // Small initial vectors: N(0, 1) embeddings give dot products of size ~dim and saturate every loss.
+        using (no_grad())
+        {
+            init.normal_(user_embedding.weight!, 0, 0.1);
+            init.normal_(item_embedding.weight!, 0, 0.1);
+        }
+
+        bool dot = options.Head == DotHead;
+        user_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout);
+        item_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout);
+        if (!dot)
+        {
+            int hidden = options.HiddenSizes.Count > 0 ? options.HiddenSizes[0] : dim;
+            head_user = Linear(dim, hidden);
+            head_item = Linear(dim, hidden, hasBias: false);
+            var rest = new List<Module<Tensor, Tensor>> { ReLU() };
+            if (options.Dropout > 0)
+            {
+                rest.Add(Dropout(options.Dropout));
+            }
+            int width = hidden;
+            foreach (int size in options.HiddenSizes.Skip(1))
+            {
+                rest.Add(Linear(width, size));
+                rest.Add(ReLU());
+                width = size;
+            }
+            rest.Add(Linear(width, 1));
+            head_rest = Sequential(rest);
+        }
+        if (options.ItemBias)
+        {
+            item_bias = Embedding(itemCount, 1);
+            using (no_grad())
+            {
+                init.zeros_(item_bias.weight!);
+            }
+        }
+        RegisterComponents();
+    }
+
+    public ModelOptions Options { get; }
+    public int UserCount { get; }
+    public int ItemCount { get; }
+
+    /// <summary>User-side representation: the tower output (dot) or W_u e_u + b (concat-mlp). Shape [users, d].</summary>
+    public Tensor UserVectors(Tensor users)
+    {
+        Tensor tower = user_tower.forward(user_embedding.forward(users));
+        return head_user is null ? tower : head_user.forward(tower);
+    }
+
+    /// <summary>Item-side representation: the tower output (dot) or W_i e_i (concat-mlp). Shape [..., d].</summary>
+    public Tensor ItemVectors(Tensor items)
+    {
+        Tensor tower = item_tower.forward(item_embedding.forward(items));
+        return head_item is null ? tower : head_item.forward(tower);
+    }
+
+    /// <summary>Per-item bias, shape like <paramref name="items"/>; zeros when the model has none.</summary>
+    public Tensor ItemBiases(Tensor items) =>
+        item_bias is null ? zeros(items.shape, device: items.device) : item_bias.forward(items).squeeze(-1);
+
+    /// <summary>
+    /// Scores from precomputed sides. <paramref name="user"/> [lists, d], <paramref name="item"/> [lists, n, d] or
+    /// [n, d] (shared by every list, e.g. the full catalogue); <paramref name="bias"/> broadcastable to [lists, n].
+    /// </summary>
+    public Tensor Combine(Tensor user, Tensor item, Tensor bias)
+    {
+        Tensor scores;
+        if (head_rest is null)
+        {
+            scores = item.dim() == 2 ? user.matmul(item.t()) : item.bmm(user.unsqueeze(2)).squeeze(2);
+        }
+        else
+        {
+            Tensor first = item.dim() == 2 ? user.unsqueeze(1) + item.unsqueeze(0) : user.unsqueeze(1) + item;
+            scores = head_rest.forward(first).squeeze(-1);
+        }
+        return scores + bias;
+    }
+
+    public override Tensor forward(Tensor users, Tensor items)
+    {
+        if (head_item is null && Options.HiddenSizes.Count == 0)
+        {
+            return Combine(UserVectors(users), ItemVectors(items), ItemBiases(items));
+        }
+        // Each distinct item in the batch goes through the item tower once, then is gathered into the lists.
+        (Tensor unique, Tensor? inverse, Tensor? _) = items.unique(sorted: false, return_inverse: true);
+        Tensor itemSide = ItemVectors(unique)[inverse!];
+        Tensor bias = ItemBiases(unique)[inverse!];
+        return Combine(UserVectors(users), itemSide, bias);
+    }
+
+    private static Sequential Tower(int dim, IReadOnlyList<int> hidden, double dropout)
+    {
+        var layers = new List<Module<Tensor, Tensor>>();
+        int width = dim;
+        for (int i = 0; i < hidden.Count; i++)
+        {
+            layers.Add(Linear(width, hidden[i]));
+            width = hidden[i];
+            if (i < hidden.Count - 1)
+            {
+                layers.Add(ReLU());
+                if (dropout > 0)
+                {
+                    layers.Add(Dropout(dropout));
+                }
+            }
+        }
+        if (layers.Count == 0)
+        {
+            layers.Add(Identity());
+        }
+        return Sequential(layers);
+    }
+}

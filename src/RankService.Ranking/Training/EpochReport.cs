@@ -1,0 +1,24 @@
+namespace RankService.Ranking.Training;
+
+/// <summary>What one epoch did: train loss and its parts, validation metrics, time, and whether it is the best so far.</summary>
+public sealed record EpochReport(
+    int Epoch,
+    int TotalEpochs,
+    double TrainLoss,
+    IReadOnlyDictionary<string, double> LossParts,
+    IReadOnlyDictionary<string, double> Validation,
+    double EpochSeconds,
+    bool IsBest);
+
+/// <summary>The outcome of a run: the history, the best epoch's metrics, test metrics of the best checkpoint, the baseline.</summary>
+public sealed record TrainingResult(
+    IReadOnlyList<EpochReport> History,
+    int BestEpoch,
+    IReadOnlyDictionary<string, double> BestValidation,
+    IReadOnlyDictionary<string, double> Test,
+    IReadOnlyDictionary<string, double> PopularityValidation,
+    IReadOnlyDictionary<string, double> PopularityTest,
+    string BestCheckpoint,
+    string LastCheckpoint,
+    bool StoppedEarly,
+    bool Cancelled);

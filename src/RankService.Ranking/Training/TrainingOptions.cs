@@ -1,0 +1,111 @@
+using RankService.Ranking.Losses;
+using RankService.Ranking.Model;
+
+namespace RankService.Ranking.Training;
+
+/// <summary>
+/// Everything that defines a training run. Every field has a default; <see cref="Validate"/> names each invalid
+/// field with its allowed range, so the CLI and the API can say exactly what to fix.
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Loss by registry name: listmle, pairwise-logistic, hybrid.</summary>
+    public string Loss { get; init; } = ListMle.RegistryName;
+
+    /// <summary>Hybrid weight: alpha * first + (1 - alpha) * second.</summary>
+    public double Alpha { get; init; } = 0.5;
+
+    public int Epochs { get; init; } = 30;
+
+    /// <summary>Lists (users) per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    public double LearningRate { get; init; } = 3e-3;
+
+    /// <summary>Adam's L2 weight decay: the main quality lever on MovieLens (1e-3 to 1e-2).</summary>
+    public double WeightDecay { get; init; } = 1e-2;
+
+    public string Head { get; init; } = TwoTowerModel.DotHead;
+    public int EmbeddingDim { get; init; } = 64;
+    public IReadOnlyList<int> HiddenSizes { get; init; } = [];
+    public double Dropout { get; init; }
+    public bool ItemBias { get; init; } = true;
+
+    /// <summary>Items the user never rated, label 0, added to each training list.</summary>
+    public int NegativesPerList { get; init; } = 100;
+
+    /// <summary>Most recent train items kept per list.</summary>
+    public int MaxListSize { get; init; } = 200;
+
+    /// <summary>Pairs sampled per list by pairwise losses; 0 = all pairs.</summary>
+    public int PairsPerList { get; init; } = 1024;
+
+    /// <summary>Epochs without a better validation NDCG@10 before stopping; 0 = never stop early.</summary>
+    public int Patience { get; init; } = 5;
+
+    public double GradientClipNorm { get; init; } = 5.0;
+    public int Seed { get; init; } = 42;
+
+    /// <summary>auto (CUDA when available), cpu or cuda.</summary>
+    public string Device { get; init; } = "auto";
+
+    /// <summary>Intra-op threads for CPU training; 0 = one per core.</summary>
+    public int Threads { get; init; }
+
+    public static readonly IReadOnlyList<string> Devices = ["auto", "cpu", "cuda"];
+
+    public ModelOptions ToModelOptions() => new()
+    {
+        Head = Head,
+        EmbeddingDim = EmbeddingDim,
+        HiddenSizes = HiddenSizes,
+        Dropout = Dropout,
+        ItemBias = ItemBias,
+    };
+
+    public LossOptions ToLossOptions() => new() { Alpha = Alpha, PairsPerList = PairsPerList > 0 ? PairsPerList : null };
+
+    /// <summary>Field name to problem, empty when the options are valid.</summary>
+    public IReadOnlyDictionary<string, string> Validate()
+    {
+        var errors = new Dictionary<string, string>();
+        void Range(string name, double value, double min, double max)
+        {
+            if (double.IsNaN(value) || value < min || value > max)
+            {
+                errors[name] = $"{name} must be between {min} and {max}; got {value}.";
+            }
+        }
+
+        if (!LossRegistry.IsKnown(Loss))
+        {
+            errors[nameof(Loss)] = $"Unknown loss '{Loss}'. Known losses: {string.Join(", ", LossRegistry.Names)}.";
+        }
+        if (!TwoTowerModel.Heads.Contains(Head))
+        {
+            errors[nameof(Head)] = $"Unknown head '{Head}'. Known heads: {string.Join(", ", TwoTowerModel.Heads)}.";
+        }
+        if (!Devices.Contains(Device))
+        {
+            errors[nameof(Device)] = $"Unknown device '{Device}'. Use one of: {string.Join(", ", Devices)}.";
+        }
+        Range(nameof(Alpha), Alpha, 0, 1);
+        Range(nameof(Epochs), Epochs, 1, 10_000);
+        Range(nameof(BatchSize), BatchSize, 1, 65_536);
+        Range(nameof(LearningRate), LearningRate, 1e-7, 10);
+        Range(nameof(WeightDecay), WeightDecay, 0, 1);
+        Range(nameof(EmbeddingDim), EmbeddingDim, 1, 4096);
+        Range(nameof(Dropout), Dropout, 0, 0.95);
+        Range(nameof(NegativesPerList), NegativesPerList, 0, 100_000);
+        Range(nameof(MaxListSize), MaxListSize, 1, 100_000);
+        Range(nameof(PairsPerList), PairsPerList, 0, 1_000_000);
+        Range(nameof(Patience), Patience, 0, 10_000);
+        Range(nameof(GradientClipNorm), GradientClipNorm, 0, 1e6);
+        Range(nameof(Threads), Threads, 0, 1024);
+        if (HiddenSizes.Count > 8 || HiddenSizes.Any(h => h is < 1 or > 8192))
+        {
+            errors[nameof(HiddenSizes)] = "HiddenSizes takes at most 8 layers, each between 1 and 8192.";
+        }
+        return errors;
+    }
+}
