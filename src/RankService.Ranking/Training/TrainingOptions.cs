@@ -20,10 +20,10 @@ public sealed record TrainingOptions
     /// <summary>Lists (users) per batch.</summary>
     public int BatchSize { get; init; } = 64;
 
-    public double LearningRate { get; init; } = 3e-3;
+    public double LearningRate { get; init; } = 1e-2;
 
-    /// <summary>Adam's L2 weight decay: the main quality lever on MovieLens (1e-3 to 1e-2).</summary>
-    public double WeightDecay { get; init; } = 1e-2;
+    /// <summary>Adam's L2 weight decay: the main quality lever on MovieLens (1e-3 to 1e-2; 1e-3 measured best here).</summary>
+    public double WeightDecay { get; init; } = 1e-3;
 
     public string Head { get; init; } = TwoTowerModel.DotHead;
     public int EmbeddingDim { get; init; } = 64;
@@ -31,8 +31,8 @@ public sealed record TrainingOptions
     public double Dropout { get; init; }
     public bool ItemBias { get; init; } = true;
 
-    /// <summary>Items the user never rated, label 0, added to each training list.</summary>
-    public int NegativesPerList { get; init; } = 100;
+    /// <summary>Items the user never rated, label 0, added to each training list (200 beat 100 on ml-100k).</summary>
+    public int NegativesPerList { get; init; } = 200;
 
     /// <summary>Most recent train items kept per list.</summary>
     public int MaxListSize { get; init; } = 200;

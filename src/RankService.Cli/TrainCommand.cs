@@ -1,0 +1,187 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Data;
+using RankService.Ranking.Training;
+
+namespace RankService.Cli;
+
+/// <summary><c>train</c>: loads a MovieLens folder (downloading ml-100k when missing), trains, prints the result table.</summary>
+internal static class TrainCommand
+{
+    private static readonly TrainingOptions Defaults = new();
+
+    private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder (ml-100k, ml-1m, ml-latest-small, ml-25m layouts), or 'synthetic' for generated data. A missing ml-100k/ml-1m/ml-latest-small/ml-25m folder is downloaded when online.", Required = true };
+    private static readonly Option<string> Out = new("--out") { Description = "Folder for run outputs (checkpoints, TensorBoard, result.json).", DefaultValueFactory = _ => "runs" };
+    private static readonly Option<bool> SkipMalformed = new("--skip-malformed") { Description = "Skip and count malformed lines instead of failing." };
+    private static readonly Option<string> Loss = new("--loss") { Description = "listmle, pairwise-logistic or hybrid.", DefaultValueFactory = _ => Defaults.Loss };
+    private static readonly Option<double> Alpha = new("--alpha") { Description = "Hybrid weight: alpha * ListMLE + (1 - alpha) * pairwise.", DefaultValueFactory = _ => Defaults.Alpha };
+    private static readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Lists (users) per batch.", DefaultValueFactory = _ => Defaults.BatchSize };
+    private static readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => Defaults.LearningRate };
+    private static readonly Option<double> WeightDecay = new("--weight-decay") { DefaultValueFactory = _ => Defaults.WeightDecay };
+    private static readonly Option<string> Head = new("--head") { Description = "dot or concat-mlp.", DefaultValueFactory = _ => Defaults.Head };
+    private static readonly Option<int> EmbeddingDim = new("--embedding-dim") { DefaultValueFactory = _ => Defaults.EmbeddingDim };
+    private static readonly Option<string> Hidden = new("--hidden") { Description = "Comma-separated hidden layer sizes, e.g. 128,64; empty for plain embeddings.", DefaultValueFactory = _ => "" };
+    private static readonly Option<double> Dropout = new("--dropout") { DefaultValueFactory = _ => Defaults.Dropout };
+    private static readonly Option<bool> NoItemBias = new("--no-item-bias") { Description = "Leave out the learned per-item bias." };
+    private static readonly Option<int> Negatives = new("--negatives") { Description = "Unrated items (label 0) added to each training list.", DefaultValueFactory = _ => Defaults.NegativesPerList };
+    private static readonly Option<int> MaxListSize = new("--max-list-size") { Description = "Most recent train items kept per list.", DefaultValueFactory = _ => Defaults.MaxListSize };
+    private static readonly Option<int> PairsPerList = new("--pairs-per-list") { Description = "Pairs sampled per list by pairwise losses; 0 = all.", DefaultValueFactory = _ => Defaults.PairsPerList };
+    private static readonly Option<int> Patience = new("--patience") { Description = "Epochs without better validation NDCG@10 before stopping; 0 = never.", DefaultValueFactory = _ => Defaults.Patience };
+    private static readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed };
+    private static readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => Defaults.Device };
+    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads; 0 = one per core.", DefaultValueFactory = _ => Defaults.Threads };
+
+    public static Command Create()
+    {
+        var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Loss, Alpha, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        TrainingOptions options;
+        try
+        {
+            options = new TrainingOptions
+            {
+                Loss = parse.GetValue(Loss)!,
+                Alpha = parse.GetValue(Alpha),
+                Epochs = parse.GetValue(Epochs),
+                BatchSize = parse.GetValue(BatchSize),
+                LearningRate = parse.GetValue(LearningRate),
+                WeightDecay = parse.GetValue(WeightDecay),
+                Head = parse.GetValue(Head)!,
+                EmbeddingDim = parse.GetValue(EmbeddingDim),
+                HiddenSizes = ParseSizes(parse.GetValue(Hidden) ?? ""),
+                Dropout = parse.GetValue(Dropout),
+                ItemBias = !parse.GetValue(NoItemBias),
+                NegativesPerList = parse.GetValue(Negatives),
+                MaxListSize = parse.GetValue(MaxListSize),
+                PairsPerList = parse.GetValue(PairsPerList),
+                Patience = parse.GetValue(Patience),
+                Seed = parse.GetValue(Seed),
+                Device = parse.GetValue(Device)!,
+                Threads = parse.GetValue(Threads),
+            };
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        IReadOnlyDictionary<string, string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            foreach (string error in errors.Values)
+            {
+                Console.Error.WriteLine(error);
+            }
+            return 2;
+        }
+
+        RatingDataset data;
+        try
+        {
+            data = LoadData(parse.GetValue(Data)!, parse.GetValue(SkipMalformed));
+        }
+        catch (MovieLensDataException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+        Console.WriteLine($"{data.Name}: {data.UserCount:N0} users, {data.ItemCount:N0} items, {data.Ratings.Length:N0} ratings" +
+            (data.SkippedLines > 0 ? $", {data.SkippedLines} malformed lines skipped" : ""));
+
+        string run = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{data.Name}-{options.Loss}");
+        Directory.CreateDirectory(run);
+        Console.WriteLine($"run folder: {run}");
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+            Console.WriteLine("stopping after the current batch...");
+        };
+
+        var progress = new SynchronousProgress<EpochReport>(PrintEpoch);
+        TrainingResult result = new Trainer(options).Train(data, run, progress, cancel.Token);
+        PrintTable(result);
+        File.WriteAllText(Path.Combine(run, "result.json"), JsonSerializer.Serialize(new
+        {
+            dataset = data.Name,
+            options,
+            result.BestEpoch,
+            epochsRun = result.History.Count,
+            secondsPerEpoch = result.History.Count > 0 ? result.History.Average(h => h.EpochSeconds) : 0,
+            validation = result.BestValidation,
+            test = result.Test,
+            popularityValidation = result.PopularityValidation,
+            popularityTest = result.PopularityTest,
+            result.BestCheckpoint,
+            result.StoppedEarly,
+            result.Cancelled,
+        }, CheckpointStore.Json));
+        return result.Cancelled ? 130 : 0;
+    }
+
+    private static RatingDataset LoadData(string data, bool skipMalformed)
+    {
+        if (string.Equals(data, "synthetic", StringComparison.OrdinalIgnoreCase))
+        {
+            return SyntheticMovieLens.Generate(new SyntheticOptions());
+        }
+        string folder = Path.GetFullPath(data);
+        if (!Directory.Exists(folder) || !Directory.EnumerateFiles(folder).Any())
+        {
+            string root = Path.GetDirectoryName(folder)!;
+            Console.WriteLine($"{folder} is missing; downloading {Path.GetFileName(folder)} from GroupLens...");
+            folder = MovieLensDownloader.EnsureAsync(root, Path.GetFileName(folder)).GetAwaiter().GetResult();
+        }
+        return MovieLensLoader.Load(folder, new MovieLensLoadOptions { SkipMalformedLines = skipMalformed });
+    }
+
+    private static int[] ParseSizes(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(s => int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
+                ? v
+                : throw new FormatException($"--hidden takes comma-separated integers such as 128,64; '{s}' is not one."))
+            .ToArray();
+
+    private static void PrintEpoch(EpochReport r)
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {r.Epoch,3}/{r.TotalEpochs}  loss {r.TrainLoss,10:F4}  val NDCG@10 {r.Validation["NDCG@10"]:F4}  HR@10 {r.Validation["HR@10"]:F4}  MRR {r.Validation["MRR"]:F4}  {r.EpochSeconds,6:F2}s{(r.IsBest ? "  *" : "")}"));
+    }
+
+    private static void PrintTable(TrainingResult result)
+    {
+        string[] metrics = ["HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR"];
+        Console.WriteLine();
+        Console.WriteLine(result.Cancelled ? "cancelled; best checkpoint so far:" : result.StoppedEarly ? $"stopped early; best epoch {result.BestEpoch}" : $"best epoch {result.BestEpoch}");
+        Console.WriteLine($"{"",-22}{string.Join("", metrics.Select(m => $"{m,9}"))}");
+        void Row(string name, IReadOnlyDictionary<string, double> values) =>
+            Console.WriteLine($"{name,-22}{string.Join("", metrics.Select(m => values.TryGetValue(m, out double v) ? v.ToString("F4", CultureInfo.InvariantCulture).PadLeft(9) : "        -"))}");
+        Row("model, validation", result.BestValidation);
+        Row("popularity, validation", result.PopularityValidation);
+        Row("model, test", result.Test);
+        Row("popularity, test", result.PopularityTest);
+        if (result.BestCheckpoint.Length > 0)
+        {
+            Console.WriteLine($"best checkpoint: {result.BestCheckpoint}");
+        }
+    }
+
+    /// <summary>Reports on the training thread (Progress&lt;T&gt; would post to the thread pool and reorder lines).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

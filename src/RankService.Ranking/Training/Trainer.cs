@@ -1,0 +1,218 @@
+using System.Diagnostics;
+using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Metrics;
+using RankService.Ranking.Model;
+using RankService.Ranking.Splits;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Training;
+
+/// <summary>
+/// Trains a two-tower model on a temporal leave-last-out split: Adam with L2 weight decay, gradient-norm
+/// clipping, early stopping on validation NDCG@10, best and last checkpoints, TensorBoard scalars.
+/// At the end the best checkpoint is reloaded and evaluated on test, next to the popularity baseline.
+/// The loop runs on the calling thread with one dispose scope per batch; call it from a background thread.
+/// </summary>
+public sealed class Trainer
+{
+    /// <summary>The validation metric that selects the best checkpoint and drives early stopping.</summary>
+    public const string SelectionMetric = "NDCG@10";
+
+    public static readonly IReadOnlyList<int> Ks = [5, 10, 20];
+
+    private readonly TrainingOptions _options;
+
+    public Trainer(TrainingOptions options)
+    {
+        IReadOnlyDictionary<string, string> errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException("Invalid training options: " + string.Join(" ", errors.Values), nameof(options));
+        }
+        _options = options;
+    }
+
+    /// <summary>
+    /// Runs training. <paramref name="runFolder"/> receives <c>checkpoints/</c> and <c>tensorboard/</c>.
+    /// Cancellation stops within one batch; the best checkpoint so far stays valid and is evaluated.
+    /// </summary>
+    public TrainingResult Train(RatingDataset data, string runFolder, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        TrainingOptions o = _options;
+        if (o.Threads > 0)
+        {
+            torch.set_num_threads(o.Threads);
+        }
+        Device device = DeviceSelector.Resolve(o.Device);
+        LeaveLastOutSplit split = TemporalSplit.LeaveLastOut(data);
+        var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
+        IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
+        string checkpoints = Path.Combine(runFolder, "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+
+        torch.manual_seed(o.Seed);
+        var rng = new Random(o.Seed);
+        using var generator = new Generator((ulong)o.Seed, device);
+        using var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
+        model.to(device);
+        using var optimizer = optim.Adam(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+        var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(runFolder, "tensorboard")); // appends each event to its file as it is added
+
+        (string idsFile, string idsSha) = CheckpointStore.SaveIds(checkpoints, new CheckpointIds(
+            data.Users.RawIds, data.Items.RawIds, data.Movies.Select(m => m.Title).ToArray()));
+        var datasetInfo = new DatasetInfo(data.Name, data.Format.ToString(), data.Fingerprint, data.UserCount, data.ItemCount, data.Ratings.Length);
+        CheckpointManifest Manifest(string tag, int epoch, IReadOnlyDictionary<string, double> validation) => new()
+        {
+            Tag = tag,
+            Epoch = epoch,
+            CreatedAt = DateTimeOffset.UtcNow,
+            Dataset = datasetInfo,
+            Model = model.Options,
+            Training = o,
+            Validation = validation,
+            WeightsFile = "",
+            WeightsSha256 = "",
+            IdsFile = idsFile,
+            IdsSha256 = idsSha,
+        };
+
+        var history = new List<EpochReport>();
+        double best = double.NegativeInfinity;
+        int bestEpoch = 0;
+        IReadOnlyDictionary<string, double> bestValidation = new Dictionary<string, double>();
+        string bestPath = CheckpointStore.ManifestPath(checkpoints, "best");
+        string lastPath = CheckpointStore.ManifestPath(checkpoints, "last");
+        bool cancelled = false;
+        bool stoppedEarly = false;
+
+        for (int epoch = 1; epoch <= o.Epochs; epoch++)
+        {
+            var clock = Stopwatch.StartNew();
+            (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
+                RunEpoch(model, optimizer, loss, batcher, rng, generator, device, epoch, cancellationToken);
+            if (interrupted)
+            {
+                cancelled = true;
+                break;
+            }
+            IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation);
+            double seconds = clock.Elapsed.TotalSeconds;
+            double score = validation[SelectionMetric];
+            bool isBest = score > best;
+            if (isBest)
+            {
+                best = score;
+                bestEpoch = epoch;
+                bestValidation = validation;
+                CheckpointStore.Save(checkpoints, model, Manifest("best", epoch, validation));
+            }
+            CheckpointStore.Save(checkpoints, model, Manifest("last", epoch, validation));
+
+            var report = new EpochReport(epoch, o.Epochs, trainLoss, parts, validation, seconds, isBest);
+            history.Add(report);
+            LogEpoch(board, report, o.LearningRate);
+            progress?.Report(report);
+
+            if (o.Patience > 0 && epoch - bestEpoch >= o.Patience)
+            {
+                stoppedEarly = true;
+                break;
+            }
+        }
+
+        IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
+        if (bestEpoch > 0)
+        {
+            CheckpointStore.LoadWeightsInto(bestPath, model);
+            test = Evaluate(model, split, EvaluationTarget.Test);
+            CheckpointStore.Save(checkpoints, model, Manifest("best", bestEpoch, bestValidation) with { Test = test });
+            foreach ((string name, double value) in test)
+            {
+                board.add_scalar("test/" + name, (float)value, bestEpoch);
+            }
+        }
+        var popularity = new PopularityScorer(split);
+        IReadOnlyDictionary<string, double> popularityValidation = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics;
+        IReadOnlyDictionary<string, double> popularityTest = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics;
+
+        return new TrainingResult(history, bestEpoch, bestValidation, test, popularityValidation, popularityTest,
+            bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled);
+    }
+
+    private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
+        TwoTowerModel model, optim.Optimizer optimizer, IRankingLoss loss, ListBatcher batcher, Random rng,
+        Generator generator, Device device, int epoch, CancellationToken cancellationToken)
+    {
+        model.train();
+        double total = 0;
+        var parts = new Dictionary<string, double>();
+        int batches = 0;
+        int batchIndex = 0;
+        foreach (ListBatch batch in batcher.Epoch(rng))
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return (0, parts, true);
+            }
+            batchIndex++;
+            using var scope = NewDisposeScope();
+            long rows = batch.Users.Length;
+            Tensor users = tensor(batch.Users.Select(u => (long)u).ToArray(), dtype: ScalarType.Int64, device: device);
+            Tensor items = tensor(batch.Items, new[] { rows, batch.Width }, dtype: ScalarType.Int64, device: device);
+            Tensor labels = tensor(batch.Labels, new[] { rows, batch.Width }, device: device);
+            Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
+
+            optimizer.zero_grad();
+            Tensor scores = model.forward(users, items);
+            LossOutput output = loss.Compute(scores, labels, mask, generator);
+            double value = output.Total.item<float>();
+            if (!double.IsFinite(value))
+            {
+                throw new InvalidOperationException($"The {loss.Name} loss became {value} at epoch {epoch}, batch {batchIndex}: lower the learning rate or raise the weight decay.");
+            }
+            output.Total.backward();
+            if (_options.GradientClipNorm > 0)
+            {
+                nn.utils.clip_grad_norm_(model.parameters(), _options.GradientClipNorm);
+            }
+            optimizer.step();
+
+            total += value;
+            foreach ((string name, Tensor part) in output.Parts)
+            {
+                parts[name] = parts.GetValueOrDefault(name) + part.item<float>();
+            }
+            batches++;
+        }
+        foreach (string name in parts.Keys.ToList())
+        {
+            parts[name] /= Math.Max(1, batches);
+        }
+        return (total / Math.Max(1, batches), parts, false);
+    }
+
+    private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, LeaveLastOutSplit split, EvaluationTarget target)
+    {
+        using var scorer = new ModelScorer(model);
+        return FullCatalogueEvaluator.Evaluate(scorer, split, target, Ks).Metrics;
+    }
+
+    private static void LogEpoch(SummaryWriter board, EpochReport report, double learningRate)
+    {
+        board.add_scalar("train/loss", (float)report.TrainLoss, report.Epoch);
+        foreach ((string name, double value) in report.LossParts)
+        {
+            board.add_scalar("train/loss_" + name, (float)value, report.Epoch);
+        }
+        foreach ((string name, double value) in report.Validation)
+        {
+            board.add_scalar("val/" + name, (float)value, report.Epoch);
+        }
+        board.add_scalar("train/learning_rate", (float)learningRate, report.Epoch);
+        board.add_scalar("train/epoch_seconds", (float)report.EpochSeconds, report.Epoch);
+    }
+}

@@ -1,0 +1,56 @@
+using RankService.Ranking.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Tests.Model;
+
+public class TwoTowerModelTests
+{
+    [Theory]
+    [InlineData("dot", new int[0])]
+    [InlineData("dot", new[] { 16, 8 })]
+    [InlineData("concat-mlp", new[] { 16 })]
+    [InlineData("concat-mlp", new[] { 16, 8 })]
+    public void Catalogue_scorer_gives_the_same_scores_as_the_forward_pass(string head, int[] hidden)
+    {
+        torch.manual_seed(1);
+        using var model = new TwoTowerModel(7, 11, new ModelOptions { Head = head, EmbeddingDim = 8, HiddenSizes = hidden, Dropout = 0.3 });
+        model.eval();
+        using var scope = NewDisposeScope();
+        int[] users = [0, 3, 6];
+        Tensor items = arange(11, dtype: ScalarType.Int64).unsqueeze(0).expand(3, 11).contiguous();
+        float[] forward;
+        using (no_grad())
+        {
+            forward = model.forward(tensor(users.Select(u => (long)u).ToArray()), items).data<float>().ToArray();
+        }
+
+        using var scorer = new ModelScorer(model);
+        var scores = new float[3 * 11];
+        scorer.Score(users, scores);
+        for (int i = 0; i < scores.Length; i++)
+        {
+            Assert.Equal(forward[i], scores[i], 5);
+        }
+    }
+
+    [Fact]
+    public void Concat_head_equals_an_mlp_over_the_concatenated_embeddings()
+    {
+        torch.manual_seed(2);
+        using var model = new TwoTowerModel(3, 4, new ModelOptions { Head = "concat-mlp", EmbeddingDim = 5, HiddenSizes = [6], ItemBias = false });
+        model.eval();
+        using var scope = NewDisposeScope();
+        var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        Tensor w = cat([p["head_user.weight"], p["head_item.weight"]], 1); // [6, 10]: W = [W_u | W_i]
+        Tensor eu = p["user_embedding.weight"][1];
+        Tensor ei = p["item_embedding.weight"][2];
+        Tensor hidden = nn.functional.relu(w.matmul(cat([eu, ei])) + p["head_user.bias"]);
+        Tensor expected = p["head_rest.1.weight"].matmul(hidden) + p["head_rest.1.bias"];
+        using (no_grad())
+        {
+            Tensor actual = model.forward(tensor(new long[] { 1 }), tensor(new long[] { 2 }, new long[] { 1, 1 }));
+            Assert.Equal(expected.item<float>(), actual.item<float>(), 5);
+        }
+    }
+}
