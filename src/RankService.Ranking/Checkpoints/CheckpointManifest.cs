@@ -28,6 +28,10 @@ public sealed record CheckpointManifest
     public required string WeightsSha256 { get; init; }
     public required string IdsFile { get; init; }
     public required string IdsSha256 { get; init; }
+
+    /// <summary>Every rated item per user (<see cref="SeenItems"/>), for leaving them out of served rankings.</summary>
+    public string? SeenFile { get; init; }
+    public string? SeenSha256 { get; init; }
 }
 
 /// <summary>Raw MovieLens ids in dense-index order, and titles, so a checkpoint scores without the data set.</summary>

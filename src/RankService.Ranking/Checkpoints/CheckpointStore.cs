@@ -41,6 +41,32 @@ public static class CheckpointStore
         return (name, sha);
     }
 
+    /// <summary>Writes the seen-items file once per folder (content-addressed); returns its file name and hash.</summary>
+    public static (string File, string Sha256) SaveSeen(string folder, SeenItems seen)
+    {
+        Directory.CreateDirectory(folder);
+        byte[] bytes = seen.ToBytes();
+        string sha = Sha256(bytes);
+        string name = $"seen-{sha[..16]}.bin";
+        string path = Path.Combine(folder, name);
+        if (!File.Exists(path) || Sha256(File.ReadAllBytes(path)) != sha)
+        {
+            WriteAtomically(path, bytes);
+        }
+        return (name, sha);
+    }
+
+    /// <summary>Reads and verifies the seen items a manifest names; null when the checkpoint has none.</summary>
+    public static SeenItems? LoadSeen(string manifestPath, CheckpointManifest manifest)
+    {
+        if (manifest.SeenFile is null || manifest.SeenSha256 is null)
+        {
+            return null;
+        }
+        string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        return SeenItems.FromBytes(ReadChecked(folder, manifest.SeenFile, manifest.SeenSha256));
+    }
+
     /// <summary>Saves the model's state dict and the manifest (whose file fields this fills in). Returns the manifest path.</summary>
     public static string Save(string folder, TwoTowerModel model, CheckpointManifest manifest)
     {
@@ -93,6 +119,10 @@ public static class CheckpointStore
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         byte[] ids = ReadChecked(folder, manifest.IdsFile, manifest.IdsSha256);
         ReadChecked(folder, manifest.WeightsFile, manifest.WeightsSha256);
+        if (manifest.SeenFile is not null)
+        {
+            ReadChecked(folder, manifest.SeenFile, manifest.SeenSha256 ?? "");
+        }
         CheckpointIds idMap = JsonSerializer.Deserialize<CheckpointIds>(ids, Json)
             ?? throw new CheckpointException($"Id map '{manifest.IdsFile}' is empty.");
         if (idMap.UserIds.Count != manifest.Dataset.Users || idMap.ItemIds.Count != manifest.Dataset.Items)

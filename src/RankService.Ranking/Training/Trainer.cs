@@ -64,6 +64,7 @@ public sealed class Trainer
 
         (string idsFile, string idsSha) = CheckpointStore.SaveIds(checkpoints, new CheckpointIds(
             data.Users.RawIds, data.Items.RawIds, data.Movies.Select(m => m.Title).ToArray()));
+        (string seenFile, string seenSha) = CheckpointStore.SaveSeen(checkpoints, SeenItems.FromDataset(data));
         var datasetInfo = new DatasetInfo(data.Name, data.Format.ToString(), data.Fingerprint, data.UserCount, data.ItemCount, data.Ratings.Length);
         CheckpointManifest Manifest(string tag, int epoch, IReadOnlyDictionary<string, double> validation) => new()
         {
@@ -78,6 +79,8 @@ public sealed class Trainer
             WeightsSha256 = "",
             IdsFile = idsFile,
             IdsSha256 = idsSha,
+            SeenFile = seenFile,
+            SeenSha256 = seenSha,
         };
 
         var history = new List<EpochReport>();

@@ -101,3 +101,27 @@ public class CheckpointStoreTests
         Assert.Contains("not valid JSON", Assert.Throws<CheckpointException>(() => CheckpointStore.Load(manifestPath)).Message, StringComparison.Ordinal);
     }
 }
+
+public class SeenItemsTests
+{
+    [Fact]
+    public void Seen_items_hold_every_rated_item_per_user_and_round_trip_through_a_checkpoint_folder()
+    {
+        var data = TestData.FromTuples((1, 10, 4, 1), (1, 30, 5, 2), (1, 20, 3, 3), (2, 20, 1, 1));
+        SeenItems seen = SeenItems.FromDataset(data);
+        Assert.Equal(new[] { 0, 1, 2 }, seen.For(0).ToArray());
+        Assert.Equal(new[] { 1 }, seen.For(1).ToArray());
+
+        string folder = TestData.TempFolder();
+        (string file, string sha) = CheckpointStore.SaveSeen(folder, seen);
+        var manifest = new CheckpointManifest
+        {
+            Tag = "x", Epoch = 1, CreatedAt = DateTimeOffset.UnixEpoch, Dataset = new DatasetInfo("t", "Csv", "f", 2, 3, 4),
+            Model = new(), Training = new(), Validation = new Dictionary<string, double>(),
+            WeightsFile = "", WeightsSha256 = "", IdsFile = "", IdsSha256 = "", SeenFile = file, SeenSha256 = sha,
+        };
+        SeenItems loaded = CheckpointStore.LoadSeen(Path.Combine(folder, "x.manifest.json"), manifest)!;
+        Assert.Equal(seen.For(0).ToArray(), loaded.For(0).ToArray());
+        Assert.Equal(seen.For(1).ToArray(), loaded.For(1).ToArray());
+    }
+}
