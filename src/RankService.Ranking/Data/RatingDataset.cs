@@ -35,7 +35,10 @@ public sealed class RatingDataset
     /// <summary>Catalogue metadata indexed by dense item index.</summary>
     public IReadOnlyList<Movie> Movies { get; }
 
-    /// <summary>Hex SHA-256 over the rating lines as read (user, item, rating, timestamp).</summary>
+    /// <summary>
+    /// Hex SHA-256 over the parsed ratings in file order (raw user, raw item, rating, timestamp): the same ratings
+    /// give the same fingerprint whatever the format, line endings or number spelling ("4" or "4.0").
+    /// </summary>
     public string Fingerprint { get; }
 
     /// <summary>Malformed lines skipped when the loader was told to skip rather than fail.</summary>
