@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using RankService.Api.Options;
+using RankService.Api.Serving;
+
+namespace RankService.Api.Apis;
+
+/// <summary>The answer of <c>GET /users/{id}/ranking</c>.</summary>
+/// <param name="UserId">Raw MovieLens user id.</param>
+/// <param name="Dataset">The data set whose serving model ranked.</param>
+/// <param name="ModelJobId">The job that trained the model that produced this ranking.</param>
+/// <param name="IncludeSeen">Whether movies the user already rated could appear.</param>
+/// <param name="Items">Best first.</param>
+public sealed record RankingResponse(long UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedMovie> Items);
+
+/// <summary><c>/users/{id}/ranking</c>: the top k movies for a user from the serving model.</summary>
+public static class RankingApi
+{
+    public static IEndpointRouteBuilder MapRankingApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/users/{id}/ranking", GetRanking)
+            .WithTags("Ranking")
+            .WithName("GetRanking")
+            .WithSummary("Rank movies for a user")
+            .WithDescription("The top `k` movies (1 to the catalogue size, default 10) for a raw MovieLens user id, from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Movies the user already rated are left out unless `includeSeen=true`. 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+        return app;
+    }
+
+    public static Results<Ok<RankingResponse>, ValidationProblem, ProblemHttpResult> GetRanking(
+        long id, ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        int? k = null, string? dataset = null, bool includeSeen = false)
+    {
+        DataOptions d = data.Value;
+        string name = dataset ?? registry.LastActivatedDataset ?? d.DefaultDataset;
+        if (dataset is not null && !d.IsKnown(dataset))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["dataset"] = [$"Unknown data set '{dataset}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
+            });
+        }
+        int want = k ?? serving.Value.DefaultK;
+        while (true)
+        {
+            if (registry.Find(name) is not { } model)
+            {
+                return TypedResults.Problem(
+                    title: "No model to rank with yet",
+                    detail: $"No model has been trained on '{name}' yet: POST /jobs with {{\"dataset\": \"{name}\"}} to train one, then ask again once it has succeeded.",
+                    statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+            if (k is not null && (want < 1 || want > model.ItemCount))
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["k"] = [$"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}."],
+                });
+            }
+            want = Math.Min(want, model.ItemCount);
+            if (!model.TryGetUser(id, out int user))
+            {
+                return TypedResults.Problem(new ProblemDetails
+                {
+                    Title = "User not found",
+                    Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
+                    Status = StatusCodes.Status404NotFound,
+                });
+            }
+            if (Ranker.TopK(model, user, want, includeSeen) is { } items)
+            {
+                return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, items));
+            }
+            // The model was swapped out while this request waited for it: rank with the new one.
+        }
+    }
+}

@@ -1,0 +1,42 @@
+using RankService.Ranking.Training;
+
+namespace RankService.Api.Jobs;
+
+/// <summary>
+/// The status record of a job, kept as <c>status.json</c> in the job's folder and rewritten atomically on every
+/// change. It is the source of truth for the job's history; Hangfire only runs it.
+/// </summary>
+public sealed record JobRecord
+{
+    public required string Id { get; init; }
+    public required string Dataset { get; init; }
+    public required TrainingOptions Options { get; init; }
+    public JobState State { get; init; } = JobState.Queued;
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public DateTimeOffset? FinishedAt { get; init; }
+
+    /// <summary>Epochs finished so far.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>Seconds spent in finished epochs, for the time estimate.</summary>
+    public double EpochSeconds { get; init; }
+
+    public int BestEpoch { get; init; }
+    public IReadOnlyDictionary<string, double>? BestValidation { get; init; }
+    public IReadOnlyDictionary<string, double>? Test { get; init; }
+    public IReadOnlyDictionary<string, double>? PopularityValidation { get; init; }
+    public IReadOnlyDictionary<string, double>? PopularityTest { get; init; }
+
+    /// <summary>The best checkpoint's manifest, relative to the job folder; null until an epoch has finished.</summary>
+    public string? Checkpoint { get; init; }
+
+    public bool StoppedEarly { get; init; }
+    public bool CancelRequested { get; init; }
+    public string? Error { get; init; }
+    public string? HangfireJobId { get; init; }
+
+    /// <summary>The best validation NDCG@10, or negative infinity without one.</summary>
+    public double SelectionScore =>
+        BestValidation is not null && BestValidation.TryGetValue(Trainer.SelectionMetric, out double v) ? v : double.NegativeInfinity;
+}

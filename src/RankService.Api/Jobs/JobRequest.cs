@@ -1,0 +1,108 @@
+using RankService.Ranking.Training;
+
+namespace RankService.Api.Jobs;
+
+/// <summary>
+/// Body of <c>POST /jobs</c>. Every field is optional: a missing one takes the configured default
+/// (section <c>Training</c> of appsettings.json, itself defaulting to the library's measured defaults).
+/// </summary>
+public sealed record JobRequest
+{
+    /// <summary>A configured data set name (<c>ml-100k</c>, ...) or <c>synthetic</c> for the built-in offline set.</summary>
+    /// <example>synthetic</example>
+    public string? Dataset { get; init; }
+
+    /// <summary>Loss: <c>listmle</c>, <c>pairwise-logistic</c> or <c>hybrid</c>.</summary>
+    /// <example>listmle</example>
+    public string? Loss { get; init; }
+
+    /// <summary>Hybrid weight in [0, 1]: alpha * ListMLE + (1 - alpha) * pairwise.</summary>
+    /// <example>0.5</example>
+    public double? Alpha { get; init; }
+
+    /// <summary>Most epochs to train, 1 to 10000.</summary>
+    /// <example>5</example>
+    public int? Epochs { get; init; }
+
+    /// <summary>Lists (users) per batch, 1 to 65536.</summary>
+    /// <example>64</example>
+    public int? BatchSize { get; init; }
+
+    /// <summary>Adam learning rate, 1e-7 to 10.</summary>
+    /// <example>0.01</example>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Adam L2 weight decay, 0 to 1.</summary>
+    /// <example>0.001</example>
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Scoring head: <c>dot</c> or <c>concat-mlp</c>.</summary>
+    /// <example>dot</example>
+    public string? Head { get; init; }
+
+    /// <summary>Embedding size, 1 to 4096.</summary>
+    /// <example>32</example>
+    public int? EmbeddingDim { get; init; }
+
+    /// <summary>Hidden layer sizes of each tower, at most 8 layers of 1 to 8192; empty for plain embeddings.</summary>
+    /// <example>[]</example>
+    public IReadOnlyList<int>? HiddenSizes { get; init; }
+
+    /// <summary>Dropout in the towers, 0 to 0.95.</summary>
+    /// <example>0</example>
+    public double? Dropout { get; init; }
+
+    /// <summary>Learn a bias per item.</summary>
+    /// <example>true</example>
+    public bool? ItemBias { get; init; }
+
+    /// <summary>Unrated items (label 0) added to each training list, 0 to 100000.</summary>
+    /// <example>200</example>
+    public int? NegativesPerList { get; init; }
+
+    /// <summary>Most recent train items kept per list, 1 to 100000.</summary>
+    /// <example>200</example>
+    public int? MaxListSize { get; init; }
+
+    /// <summary>Pairs sampled per list by pairwise losses, 0 (all) to 1000000.</summary>
+    /// <example>1024</example>
+    public int? PairsPerList { get; init; }
+
+    /// <summary>Epochs without a better validation NDCG@10 before stopping, 0 (never) to 10000.</summary>
+    /// <example>5</example>
+    public int? Patience { get; init; }
+
+    /// <summary>Random seed.</summary>
+    /// <example>42</example>
+    public int? Seed { get; init; }
+
+    /// <summary>Device: <c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
+    /// <example>auto</example>
+    public string? Device { get; init; }
+
+    /// <summary>The request's fields over <paramref name="defaults"/>.</summary>
+    public TrainingOptions ToTrainingOptions(TrainingOptions defaults)
+    {
+        ArgumentNullException.ThrowIfNull(defaults);
+        return defaults with
+        {
+            Loss = Loss ?? defaults.Loss,
+            Alpha = Alpha ?? defaults.Alpha,
+            Epochs = Epochs ?? defaults.Epochs,
+            BatchSize = BatchSize ?? defaults.BatchSize,
+            LearningRate = LearningRate ?? defaults.LearningRate,
+            WeightDecay = WeightDecay ?? defaults.WeightDecay,
+            Head = Head ?? defaults.Head,
+            EmbeddingDim = EmbeddingDim ?? defaults.EmbeddingDim,
+            HiddenSizes = HiddenSizes ?? defaults.HiddenSizes,
+            Dropout = Dropout ?? defaults.Dropout,
+            ItemBias = ItemBias ?? defaults.ItemBias,
+            NegativesPerList = NegativesPerList ?? defaults.NegativesPerList,
+            MaxListSize = MaxListSize ?? defaults.MaxListSize,
+            PairsPerList = PairsPerList ?? defaults.PairsPerList,
+            Patience = Patience ?? defaults.Patience,
+            Seed = Seed ?? defaults.Seed,
+            Device = Device ?? defaults.Device,
+        };
+    }
+}

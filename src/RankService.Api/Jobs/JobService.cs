@@ -1,0 +1,96 @@
+using System.Text.Json;
+using Hangfire;
+using Hangfire.States;
+using Microsoft.Extensions.Options;
+using RankService.Api.Options;
+using RankService.Ranking.Training;
+
+namespace RankService.Api.Jobs;
+
+/// <summary>What the jobs endpoints do: validate and enqueue a request, cancel a job.</summary>
+public sealed class JobService(
+    JobStore store,
+    JobCancellations cancellations,
+    IBackgroundJobClient hangfire,
+    IOptions<DataOptions> dataOptions,
+    IOptionsMonitor<TrainingOptions> trainingDefaults,
+    TimeProvider clock,
+    ILogger<JobService> logger)
+{
+    /// <summary>Validation errors keyed by the request's JSON field names, each with the allowed values.</summary>
+    public IDictionary<string, string[]> Validate(JobRequest request, out TrainingOptions options, out string dataset)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        DataOptions data = dataOptions.Value;
+        dataset = request.Dataset ?? data.DefaultDataset;
+        options = request.ToTrainingOptions(trainingDefaults.CurrentValue);
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!data.IsKnown(dataset))
+        {
+            errors["dataset"] = [$"Unknown data set '{dataset}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
+        }
+        foreach ((string field, string message) in options.Validate())
+        {
+            errors[JsonNamingPolicy.CamelCase.ConvertName(field)] = [message];
+        }
+        return errors;
+    }
+
+    /// <summary>Writes the job's folder and enqueues it on the training queue.</summary>
+    public JobRecord Submit(string dataset, TrainingOptions options, JobRequest request)
+    {
+        var record = new JobRecord
+        {
+            Id = JobStore.NewId(),
+            Dataset = dataset,
+            Options = options,
+            CreatedAt = clock.GetUtcNow(),
+            State = JobState.Queued,
+        };
+        store.Create(record, request);
+        string hangfireId = hangfire.Create<TrainingJob>(job => job.Run(record.Id, CancellationToken.None), new EnqueuedState(JobsOptions.TrainingQueue));
+        logger.LogInformation("Job {JobId} queued on {Dataset} (Hangfire job {HangfireJobId})", record.Id, dataset, hangfireId);
+        return store.Update(record.Id, r => r with { HangfireJobId = hangfireId }) ?? record;
+    }
+
+    public enum CancelOutcome
+    {
+        NotFound,
+        AlreadyFinished,
+        Cancelled,
+        Cancelling,
+    }
+
+    /// <summary>A queued job is cancelled at once; a running one is asked to stop and stops within one batch.</summary>
+    public (CancelOutcome Outcome, JobRecord? Record) Cancel(string id)
+    {
+        JobRecord? before = store.Find(id);
+        if (before is null)
+        {
+            return (CancelOutcome.NotFound, null);
+        }
+        JobRecord? after = store.Update(id, r => r.State switch
+        {
+            JobState.Queued => r with { State = JobState.Cancelled, CancelRequested = true, FinishedAt = clock.GetUtcNow() },
+            JobState.Running => r with { CancelRequested = true },
+            _ => r,
+        });
+        if (after is null || before.State.IsFinished() || (after.State.IsFinished() && after.State != JobState.Cancelled))
+        {
+            return (CancelOutcome.AlreadyFinished, after);
+        }
+        if (after.State == JobState.Cancelled)
+        {
+            if (after.HangfireJobId is not null)
+            {
+                hangfire.Delete(after.HangfireJobId);
+            }
+            cancellations.Cancel(id);
+            logger.LogInformation("Job {JobId} cancelled while queued", id);
+            return (CancelOutcome.Cancelled, after);
+        }
+        cancellations.Cancel(id);
+        logger.LogInformation("Job {JobId} asked to stop", id);
+        return (CancelOutcome.Cancelling, after);
+    }
+}

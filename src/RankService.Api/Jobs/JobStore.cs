@@ -1,0 +1,207 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.Options;
+using RankService.Api.Options;
+using RankService.Ranking.Training;
+
+namespace RankService.Api.Jobs;
+
+/// <summary>
+/// Jobs as folders under <c>{Artifacts:Root}/jobs/{id}</c>: <c>request.json</c>, <c>status.json</c> (a
+/// <see cref="JobRecord"/>, written to a temporary file and renamed), <c>metrics.jsonl</c> (one
+/// <see cref="EpochReport"/> a line), <c>checkpoints/</c> and <c>tensorboard/</c>. Records are cached in memory and
+/// every change goes through <see cref="Update"/> under one lock, so concurrent writers never lose a change.
+/// </summary>
+public sealed partial class JobStore
+{
+    public const string InterruptedMessage = "interrupted: the service stopped while the job was queued or running";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    private static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, JobRecord> _records = new(StringComparer.Ordinal);
+    private readonly ILogger<JobStore> _logger;
+
+    public JobStore(IOptions<ArtifactsOptions> options, ILogger<JobStore> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _logger = logger;
+        Root = Path.Combine(options.Value.FullRoot, "jobs");
+        Directory.CreateDirectory(Root);
+        foreach (string folder in Directory.EnumerateDirectories(Root))
+        {
+            string id = Path.GetFileName(folder);
+            string status = Path.Combine(folder, "status.json");
+            if (!IsValidId(id) || !File.Exists(status))
+            {
+                continue;
+            }
+            try
+            {
+                JobRecord? record = JsonSerializer.Deserialize<JobRecord>(File.ReadAllBytes(status), Json);
+                if (record is not null)
+                {
+                    _records[id] = record;
+                }
+            }
+            catch (JsonException e)
+            {
+                _logger.LogWarning(e, "Skipping job {JobId}: its status record is unreadable", id);
+            }
+        }
+    }
+
+    /// <summary>The folder that holds one folder per job.</summary>
+    public string Root { get; }
+
+    public static string NewId() => Guid.CreateVersion7().ToString("N");
+
+    /// <summary>Ids are 32 lowercase hex digits; anything else never reaches the file system.</summary>
+    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+
+    public string Folder(string id) => IsValidId(id) ? Path.Combine(Root, id) : throw new ArgumentException($"'{id}' is not a job id.", nameof(id));
+
+    /// <summary>Writes a new job's folder, request and first status record.</summary>
+    public JobRecord Create(JobRecord record, JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        string folder = Folder(record.Id);
+        Directory.CreateDirectory(folder);
+        WriteAtomically(Path.Combine(folder, "request.json"), JsonSerializer.SerializeToUtf8Bytes(request, Json));
+        lock (_gate)
+        {
+            Write(record);
+            _records[record.Id] = record;
+        }
+        return record;
+    }
+
+    public JobRecord? Find(string id)
+    {
+        lock (_gate)
+        {
+            return _records.GetValueOrDefault(id);
+        }
+    }
+
+    /// <summary>Newest first.</summary>
+    public IReadOnlyList<JobRecord> List()
+    {
+        lock (_gate)
+        {
+            return _records.Values.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).ToList();
+        }
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the current record and persists the result; null for an unknown id.</summary>
+    public JobRecord? Update(string id, Func<JobRecord, JobRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            if (!_records.TryGetValue(id, out JobRecord? current))
+            {
+                return null;
+            }
+            JobRecord next = change(current);
+            if (!ReferenceEquals(next, current))
+            {
+                Write(next);
+                _records[id] = next;
+            }
+            return next;
+        }
+    }
+
+    /// <summary>Marks every job left queued or running by an earlier process as failed ("interrupted"). Returns how many.</summary>
+    public int FailInterrupted()
+    {
+        int count = 0;
+        foreach (JobRecord record in List().Where(r => !r.State.IsFinished()))
+        {
+            Update(record.Id, r => r.State.IsFinished() ? r : r with
+            {
+                State = JobState.Failed,
+                Error = InterruptedMessage,
+                FinishedAt = DateTimeOffset.UtcNow,
+            });
+            _logger.LogWarning("Job {JobId} was {State} when the service stopped; marked failed (interrupted)", record.Id, record.State);
+            count++;
+        }
+        return count;
+    }
+
+    public void AppendMetrics(string id, EpochReport report)
+    {
+        byte[] line = JsonSerializer.SerializeToUtf8Bytes(report, JsonLine);
+        using var stream = new FileStream(Path.Combine(Folder(id), "metrics.jsonl"), FileMode.Append, FileAccess.Write, FileShare.Read);
+        stream.Write(line);
+        stream.WriteByte((byte)'\n');
+        stream.Flush(flushToDisk: true);
+    }
+
+    /// <summary>Every epoch written so far; a torn last line (a crash mid-write) is left out.</summary>
+    public IReadOnlyList<EpochReport> ReadMetrics(string id)
+    {
+        string path = Path.Combine(Folder(id), "metrics.jsonl");
+        if (!File.Exists(path))
+        {
+            return [];
+        }
+        var reports = new List<EpochReport>();
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            try
+            {
+                if (JsonSerializer.Deserialize<EpochReport>(line, JsonLine) is { } report)
+                {
+                    reports.Add(report);
+                }
+            }
+            catch (JsonException)
+            {
+                break;
+            }
+        }
+        return reports;
+    }
+
+    /// <summary>The full path of a job's best checkpoint manifest, or null.</summary>
+    public string? CheckpointPath(JobRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return record.Checkpoint is null ? null : Path.Combine(Folder(record.Id), record.Checkpoint);
+    }
+
+    private void Write(JobRecord record) =>
+        WriteAtomically(Path.Combine(Folder(record.Id), "status.json"), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+
+    /// <summary>Temporary file, flushed, then renamed over the target: a reader sees the old or the new content.</summary>
+    public static void WriteAtomically(string path, byte[] bytes)
+    {
+        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial System.Text.RegularExpressions.Regex IdPattern();
+}

@@ -1,0 +1,126 @@
+using Hangfire;
+using Microsoft.Extensions.Options;
+using RankService.Api.Options;
+using RankService.Api.Serving;
+using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Data;
+using RankService.Ranking.Training;
+using Serilog.Context;
+
+namespace RankService.Api.Jobs;
+
+/// <summary>
+/// The Hangfire job that trains one model: runs on the training queue, synchronously on the worker thread, never
+/// retried. Progress goes to the job's status record and metrics file after every epoch; a better finished model
+/// is handed to the <see cref="ModelRegistry"/>. Every log line it writes carries its <c>JobId</c>.
+/// </summary>
+public sealed class TrainingJob(
+    JobStore store,
+    JobCancellations cancellations,
+    IDatasetProvider datasets,
+    ModelRegistry models,
+    IOptions<JobsOptions> jobsOptions,
+    ILogger<TrainingJob> logger)
+{
+    public const string ShutdownMessage = "interrupted: the service shut down while the job ran";
+
+    [Queue(JobsOptions.TrainingQueue)]
+    [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
+    [JobDisplayName("Train {0}")]
+    public void Run(string jobId, CancellationToken cancellationToken)
+    {
+        using IDisposable _ = LogContext.PushProperty("JobId", jobId);
+        using JobCancellations.Registration cancellation = cancellations.Register(jobId, cancellationToken);
+        JobRecord? record = store.Update(jobId, r => r.State == JobState.Queued
+            ? r with { State = JobState.Running, StartedAt = DateTimeOffset.UtcNow }
+            : r);
+        if (record is null || record.State != JobState.Running)
+        {
+            logger.LogInformation("Job {JobId} is {State}; not running it", jobId, record?.State.ToString() ?? "unknown");
+            return;
+        }
+
+        try
+        {
+            logger.LogInformation("Job {JobId} started: data set {Dataset}, loss {Loss}, {Epochs} epochs", jobId, record.Dataset, record.Options.Loss, record.Options.Epochs);
+            RatingDataset data = datasets.Load(record.Dataset, cancellation.Token);
+            logger.LogInformation("Job {JobId} loaded {Dataset}: {Users} users, {Items} items, {Ratings} ratings",
+                jobId, data.Name, data.UserCount, data.ItemCount, data.Ratings.Length);
+            cancellation.Token.ThrowIfCancellationRequested();
+
+            TrainingOptions options = record.Options with { Threads = record.Options.Threads > 0 ? record.Options.Threads : jobsOptions.Value.TrainingThreads };
+            string folder = store.Folder(jobId);
+            var progress = new SynchronousProgress<EpochReport>(report => OnEpoch(jobId, folder, report));
+            TrainingResult result = new Trainer(options).Train(data, folder, progress, cancellation.Token);
+            Finish(jobId, folder, result);
+        }
+        catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
+        {
+            Finish(jobId, store.Folder(jobId), result: null);
+        }
+        catch (Exception e)
+        {
+            string message = e is MovieLensDataException or CheckpointException or ArgumentException or InvalidOperationException
+                ? e.Message
+                : $"{e.GetType().Name}: {e.Message}";
+            store.Update(jobId, r => r with { State = JobState.Failed, Error = message, FinishedAt = DateTimeOffset.UtcNow });
+            logger.LogError(e, "Job {JobId} failed: {Error}", jobId, message);
+            throw;
+        }
+    }
+
+    private void OnEpoch(string jobId, string folder, EpochReport report)
+    {
+        store.AppendMetrics(jobId, report);
+        store.Update(jobId, r => r with
+        {
+            Epoch = report.Epoch,
+            EpochSeconds = r.EpochSeconds + report.EpochSeconds,
+            BestEpoch = report.IsBest ? report.Epoch : r.BestEpoch,
+            BestValidation = report.IsBest ? report.Validation : r.BestValidation,
+            Checkpoint = report.IsBest ? BestManifest(folder) : r.Checkpoint,
+        });
+        logger.LogInformation("Job {JobId} epoch {Epoch}/{TotalEpochs}: loss {Loss:F4}, validation NDCG@10 {Ndcg:F4}{Best} ({Seconds:F1} s)",
+            jobId, report.Epoch, report.TotalEpochs, report.TrainLoss,
+            report.Validation.GetValueOrDefault(Trainer.SelectionMetric), report.IsBest ? " (best)" : "", report.EpochSeconds);
+    }
+
+    private void Finish(string jobId, string folder, TrainingResult? result)
+    {
+        JobRecord? current = store.Find(jobId);
+        bool byUser = current?.CancelRequested == true;
+        bool cancelled = result is null || result.Cancelled;
+        JobRecord? record = store.Update(jobId, r => r with
+        {
+            State = !cancelled ? JobState.Succeeded : byUser ? JobState.Cancelled : JobState.Failed,
+            Error = !cancelled || byUser ? null : ShutdownMessage,
+            FinishedAt = DateTimeOffset.UtcNow,
+            BestEpoch = result?.BestEpoch ?? r.BestEpoch,
+            BestValidation = result is { BestEpoch: > 0 } ? result.BestValidation : r.BestValidation,
+            Test = result is { BestEpoch: > 0 } ? result.Test : r.Test,
+            PopularityValidation = result?.PopularityValidation ?? r.PopularityValidation,
+            PopularityTest = result?.PopularityTest ?? r.PopularityTest,
+            Checkpoint = result is { BestEpoch: > 0 } ? BestManifest(folder) : r.Checkpoint,
+            StoppedEarly = result?.StoppedEarly ?? false,
+        });
+        if (record is null)
+        {
+            return;
+        }
+        logger.LogInformation("Job {JobId} {State} after {Epochs} epochs; best epoch {BestEpoch}, validation NDCG@10 {Ndcg:F4}",
+            jobId, record.State, record.Epoch, record.BestEpoch, record.SelectionScore);
+        if (record.State == JobState.Succeeded)
+        {
+            models.OfferFinished(record);
+        }
+    }
+
+    private static string BestManifest(string folder) =>
+        Path.GetRelativePath(folder, CheckpointStore.ManifestPath(Path.Combine(folder, "checkpoints"), "best"));
+
+    /// <summary>Reports on the trainer's thread (Progress&lt;T&gt; would post to the thread pool and reorder epochs).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,16 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RankService.Api.Options;
+
+/// <summary>Rankings (section <c>Serving</c>).</summary>
+public sealed class ServingOptions
+{
+    public const string Section = "Serving";
+
+    /// <summary>k when a ranking request gives none.</summary>
+    [Range(1, 10_000)]
+    public int DefaultK { get; set; } = 10;
+
+    /// <summary>Load the serving model of each data set from the artifacts folder at start.</summary>
+    public bool LoadOnStart { get; set; } = true;
+}

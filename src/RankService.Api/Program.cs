@@ -1,0 +1,30 @@
+using RankService.Api.Apis;
+using RankService.Api.Extensions;
+
+// The content root is the build output, which holds a copy of the repository's appsettings.json; relative data and
+// artifacts paths in it start at the working directory (the repository root under `dotnet run --project ...`).
+WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+builder.AddSerilogLogging();
+builder.AddRankServiceOptions();
+builder.AddProblemHandling();
+builder.AddApiDocumentation();
+builder.AddTrainingJobs();
+builder.AddServing();
+
+WebApplication app = builder.Build();
+
+app.UseProblemHandling();
+app.UseRequestLogging();
+app.UseApiDocumentation();
+app.UseJobsDashboard();
+
+app.MapJobsApi();
+app.MapRankingApi();
+app.MapModelsApi();
+app.MapHealthApi();
+
+app.Run();
+
+/// <summary>The web host's entry point (public for WebApplicationFactory in the tests).</summary>
+public partial class Program;

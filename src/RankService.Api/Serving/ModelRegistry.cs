@@ -1,0 +1,214 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using RankService.Api.Jobs;
+using RankService.Api.Options;
+using RankService.Ranking.Checkpoints;
+
+namespace RankService.Api.Serving;
+
+/// <summary>
+/// The serving model of each data set. A swap replaces one immutable map by another (one reference write), so a
+/// request sees the old or the new model; the old one is retired under its own lock after its request in flight
+/// finishes, and a request that took it just before the swap asks again (<see cref="Ranker.TopK"/> returns null).
+/// The choice per data set (best validation NDCG@10 among succeeded jobs, or the one activated by hand) and the
+/// data set activated last are kept in <c>{Artifacts:Root}/serving.json</c> and loaded again on start.
+/// </summary>
+public sealed class ModelRegistry : IDisposable
+{
+    private readonly JobStore _store;
+    private readonly ILogger<ModelRegistry> _logger;
+    private readonly string _statePath;
+    private readonly SemaphoreSlim _changes = new(1, 1);
+    private volatile ImmutableDictionary<string, ServingModel> _models = ImmutableDictionary.Create<string, ServingModel>(StringComparer.Ordinal);
+    private volatile string? _lastActivated;
+    private volatile bool _loaded;
+
+    public ModelRegistry(JobStore store, IOptions<ArtifactsOptions> artifacts, ILogger<ModelRegistry> logger)
+    {
+        ArgumentNullException.ThrowIfNull(artifacts);
+        _store = store;
+        _logger = logger;
+        _statePath = Path.Combine(artifacts.Value.FullRoot, "serving.json");
+    }
+
+    /// <summary>True once the start-up load has finished (with or without a model).</summary>
+    public bool IsLoaded => _loaded;
+
+    /// <summary>The data set whose model was activated last, or null before any.</summary>
+    public string? LastActivatedDataset => _lastActivated;
+
+    public ServingModel? Find(string dataset) => _models.GetValueOrDefault(dataset);
+
+    /// <summary>Job id of the serving model per data set.</summary>
+    public IReadOnlyDictionary<string, string> ServingJobs() => _models.ToDictionary(p => p.Key, p => p.Value.JobId, StringComparer.Ordinal);
+
+    /// <summary>Loads, for each data set, the model recorded in serving.json, else the best succeeded job.</summary>
+    public void LoadOnStart()
+    {
+        _changes.Wait();
+        try
+        {
+            ServingState state = ReadState();
+            IEnumerable<IGrouping<string, JobRecord>> byDataset = _store.List()
+                .Where(r => r.State == JobState.Succeeded && r.Checkpoint is not null)
+                .GroupBy(r => r.Dataset, StringComparer.Ordinal);
+            foreach (IGrouping<string, JobRecord> jobs in byDataset)
+            {
+                JobRecord? chosen = state.Datasets.TryGetValue(jobs.Key, out string? pinned) ? _store.Find(pinned) : null;
+                IEnumerable<JobRecord> candidates = chosen is { Checkpoint: not null } ? [chosen] : [];
+                candidates = candidates.Concat(jobs.OrderByDescending(r => r.SelectionScore).ThenByDescending(r => r.CreatedAt));
+                foreach (JobRecord candidate in candidates)
+                {
+                    if (TryLoad(candidate) is { } model)
+                    {
+                        Swap(model);
+                        break;
+                    }
+                }
+            }
+            _lastActivated = state.LastActivated is not null && _models.ContainsKey(state.LastActivated)
+                ? state.LastActivated
+                : _models.Values.OrderByDescending(m => _store.Find(m.JobId)?.FinishedAt).FirstOrDefault()?.Dataset;
+            WriteState();
+        }
+        finally
+        {
+            _loaded = true;
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Ready without loading anything (Serving:LoadOnStart off).</summary>
+    public void MarkLoaded() => _loaded = true;
+
+    /// <summary>Serves a finished job's model when it beats the data set's serving model on validation NDCG@10.</summary>
+    public void OfferFinished(JobRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _changes.Wait();
+        try
+        {
+            ServingModel? current = Find(record.Dataset);
+            double currentScore = current is null ? double.NegativeInfinity : _store.Find(current.JobId)?.SelectionScore ?? double.NegativeInfinity;
+            if (current is not null && record.SelectionScore <= currentScore)
+            {
+                _logger.LogInformation("Job {JobId} (NDCG@10 {Score:F4}) does not beat serving job {ServingJobId} ({Current:F4}) on {Dataset}",
+                    record.Id, record.SelectionScore, current.JobId, currentScore, record.Dataset);
+                return;
+            }
+            if (TryLoad(record) is { } model)
+            {
+                Swap(model);
+                _lastActivated = record.Dataset;
+                WriteState();
+            }
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    /// <summary>Serves <paramref name="record"/>'s model by hand; throws <see cref="CheckpointException"/> when it cannot be loaded.</summary>
+    public ServingModel Activate(JobRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        _changes.Wait();
+        try
+        {
+            if (Find(record.Dataset) is { } current && current.JobId == record.Id)
+            {
+                _lastActivated = record.Dataset;
+                WriteState();
+                return current;
+            }
+            ServingModel model = Load(record);
+            Swap(model);
+            _lastActivated = record.Dataset;
+            WriteState();
+            return model;
+        }
+        finally
+        {
+            _changes.Release();
+        }
+    }
+
+    private ServingModel? TryLoad(JobRecord record)
+    {
+        try
+        {
+            return Load(record);
+        }
+        catch (CheckpointException e)
+        {
+            _logger.LogWarning(e, "Cannot serve job {JobId}: {Error}", record.Id, e.Message);
+            return null;
+        }
+    }
+
+    private ServingModel Load(JobRecord record)
+    {
+        string path = _store.CheckpointPath(record) ?? throw new CheckpointException($"Job {record.Id} has no checkpoint.");
+        LoadedCheckpoint checkpoint = CheckpointStore.Load(path);
+        try
+        {
+            SeenItems? seen = CheckpointStore.LoadSeen(path, checkpoint.Manifest);
+            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen);
+            _logger.LogInformation("Loaded job {JobId}'s model for {Dataset}: {Users} users, {Items} items", record.Id, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
+            return model;
+        }
+        catch
+        {
+            checkpoint.Dispose();
+            throw;
+        }
+    }
+
+    private void Swap(ServingModel model)
+    {
+        ServingModel? old = _models.GetValueOrDefault(model.Dataset);
+        _models = _models.SetItem(model.Dataset, model);
+        _logger.LogInformation("Serving job {JobId}'s model for {Dataset}", model.JobId, model.Dataset);
+        old?.Retire();
+    }
+
+    private ServingState ReadState()
+    {
+        try
+        {
+            return File.Exists(_statePath)
+                ? JsonSerializer.Deserialize<ServingState>(File.ReadAllBytes(_statePath), JobStore.Json) ?? new ServingState()
+                : new ServingState();
+        }
+        catch (JsonException e)
+        {
+            _logger.LogWarning(e, "Ignoring unreadable {Path}", _statePath);
+            return new ServingState();
+        }
+    }
+
+    private void WriteState()
+    {
+        var state = new ServingState { Datasets = ServingJobs(), LastActivated = _lastActivated };
+        Directory.CreateDirectory(Path.GetDirectoryName(_statePath)!);
+        JobStore.WriteAtomically(_statePath, JsonSerializer.SerializeToUtf8Bytes(state, JobStore.Json));
+    }
+
+    public void Dispose()
+    {
+        foreach (ServingModel model in _models.Values)
+        {
+            model.Retire();
+        }
+        _models = _models.Clear();
+        _changes.Dispose();
+    }
+
+    private sealed record ServingState
+    {
+        public IReadOnlyDictionary<string, string> Datasets { get; init; } = new Dictionary<string, string>();
+        public string? LastActivated { get; init; }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using RankService.Api.Apis;
+using RankService.Api.Jobs;
+using RankService.Ranking.Data;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace RankService.Api.Tests;
+
+/// <summary>
+/// The web host over a temporary artifacts root, with a small synthetic data set as the default and a few epochs of
+/// a small model as the training defaults, so a job takes about a second. Nothing is downloaded.
+/// </summary>
+public sealed class ApiHost : WebApplicationFactory<Program>
+{
+    public static readonly SyntheticOptions Synthetic = new() { Users = 100, Items = 150, MinRatingsPerUser = 10, MaxRatingsPerUser = 40, Seed = 7 };
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public ApiHost(string? artifactsRoot = null)
+    {
+        ArtifactsRoot = artifactsRoot ?? TempFolder();
+    }
+
+    public string ArtifactsRoot { get; }
+
+    public static string TempFolder()
+    {
+        string path = Path.Combine(Path.GetTempPath(), "rankservice-api-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(config => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Artifacts:Root"] = ArtifactsRoot,
+            ["Data:Root"] = Path.Combine(ArtifactsRoot, "data"),
+            ["Data:DefaultDataset"] = "synthetic",
+            ["Data:Download"] = "false",
+            ["Data:SyntheticSet:Users"] = Synthetic.Users.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Data:SyntheticSet:Items"] = Synthetic.Items.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Data:SyntheticSet:MinRatingsPerUser"] = Synthetic.MinRatingsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Data:SyntheticSet:MaxRatingsPerUser"] = Synthetic.MaxRatingsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Data:SyntheticSet:Seed"] = Synthetic.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Training:Epochs"] = "3",
+            ["Training:EmbeddingDim"] = "16",
+            ["Training:NegativesPerList"] = "50",
+            ["Training:BatchSize"] = "32",
+            ["Jobs:WorkerCount"] = "1",
+            ["Jobs:ShutdownTimeout"] = "00:00:30",
+            ["Serilog:MinimumLevel:Default"] = "Warning",
+            ["Serilog:WriteTo:1:Args:path"] = Path.Combine(ArtifactsRoot, "logs", "rankservice-.log"),
+        }));
+    }
+
+    public static async Task<JobView> PostJobAsync(HttpClient client, object body)
+    {
+        HttpResponseMessage response = await client.PostAsJsonAsync("/jobs", body, Json);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        JobView job = (await response.Content.ReadFromJsonAsync<JobView>(Json))!;
+        Assert.Equal($"/jobs/{job.Id}", response.Headers.Location?.OriginalString);
+        return job;
+    }
+
+    public static async Task<JobView> GetJobAsync(HttpClient client, string id) =>
+        (await client.GetFromJsonAsync<JobView>($"/jobs/{id}", Json))!;
+
+    /// <summary>Polls the job until <paramref name="until"/> holds; fails after a generous safety limit.</summary>
+    public static async Task<JobView> WaitForAsync(HttpClient client, string id, Func<JobView, bool> until)
+    {
+        for (int attempt = 0; attempt < 3000; attempt++)
+        {
+            JobView job = await GetJobAsync(client, id);
+            if (until(job))
+            {
+                return job;
+            }
+            if (job.State.IsFinished())
+            {
+                Assert.Fail($"Job {id} finished as {job.State} ({job.Error}) before the awaited condition held.");
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"Job {id} did not reach the awaited condition.");
+    }
+
+    public static Task<JobView> WaitForStateAsync(HttpClient client, string id, JobState state) =>
+        WaitForAsync(client, id, j => j.State == state);
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Json;
+using RankService.Api.Apis;
+using RankService.Api.Jobs;
+
+namespace RankService.Api.Tests;
+
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in DisposeAsync (IAsyncLifetime).")]
+public sealed class JobLifecycleTests : IAsyncLifetime
+{
+    private readonly ApiHost _host = new();
+    private HttpClient _client = null!;
+
+    public Task InitializeAsync()
+    {
+        _client = _host.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _host.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_a_running_job_with_its_best_checkpoint_and_a_queued_one_before_it_starts()
+    {
+        JobView running = await ApiHost.PostJobAsync(_client, new { epochs = 10_000, patience = 0 });
+        JobView queued = await ApiHost.PostJobAsync(_client, new { epochs = 3 });
+        await ApiHost.WaitForAsync(_client, running.Id, j => j.State == JobState.Running && j.Progress.Epoch >= 1);
+
+        HttpResponseMessage cancelQueued = await _client.DeleteAsync($"/jobs/{queued.Id}");
+        Assert.Equal(HttpStatusCode.OK, cancelQueued.StatusCode);
+        Assert.Equal(JobState.Cancelled, (await cancelQueued.Content.ReadFromJsonAsync<JobView>(ApiHost.Json))!.State);
+
+        HttpResponseMessage cancelRunning = await _client.DeleteAsync($"/jobs/{running.Id}");
+        Assert.Equal(HttpStatusCode.Accepted, cancelRunning.StatusCode);
+        Assert.True((await cancelRunning.Content.ReadFromJsonAsync<JobView>(ApiHost.Json))!.CancelRequested);
+
+        JobView stopped = await ApiHost.WaitForStateAsync(_client, running.Id, JobState.Cancelled);
+        Assert.InRange(stopped.Progress.Epoch, 1, 9_999);
+        Assert.InRange(stopped.BestEpoch, 1, stopped.Progress.Epoch);
+        Assert.Equal("checkpoints/best.manifest.json", stopped.Checkpoint);
+        Assert.True(File.Exists(Path.Combine(_host.ArtifactsRoot, "jobs", running.Id, stopped.Checkpoint!)));
+        Assert.Null(stopped.Error);
+        JobMetrics metrics = (await _client.GetFromJsonAsync<JobMetrics>($"/jobs/{running.Id}/metrics", ApiHost.Json))!;
+        Assert.Equal(stopped.Progress.Epoch, metrics.Epochs.Count);
+
+        JobView neverRan = await ApiHost.GetJobAsync(_client, queued.Id);
+        Assert.Equal(JobState.Cancelled, neverRan.State);
+        Assert.Null(neverRan.StartedAt);
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.DeleteAsync($"/jobs/{running.Id}")).StatusCode);
+
+        // A cancelled job with a checkpoint is a model that can be served by hand, but is not chosen automatically.
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await _client.GetAsync("/users/1/ranking")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/models/{running.Id}/activate", null)).StatusCode);
+        RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/1/ranking", ApiHost.Json))!;
+        Assert.Equal(running.Id, ranking.ModelJobId);
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.PostAsync($"/models/{queued.Id}/activate", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Two_jobs_queued_together_run_one_after_the_other_and_the_better_one_serves()
+    {
+        JobView first = await ApiHost.PostJobAsync(_client, new { epochs = 2, seed = 1 });
+        JobView second = await ApiHost.PostJobAsync(_client, new { epochs = 3, seed = 2, embeddingDim = 24 });
+        Assert.Equal(JobState.Queued, second.State);
+
+        JobView a = await ApiHost.WaitForStateAsync(_client, first.Id, JobState.Succeeded);
+        JobView b = await ApiHost.WaitForStateAsync(_client, second.Id, JobState.Succeeded);
+        Assert.True(b.StartedAt >= a.FinishedAt, "one training worker runs one job at a time");
+        Assert.Equal(24, b.Options.EmbeddingDim);
+        Assert.Equal(16, a.Options.EmbeddingDim);
+
+        List<ModelView> models = (await _client.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
+        Assert.Equal([second.Id, first.Id], models.Select(m => m.JobId));
+        ModelView best = models.MaxBy(m => m.Validation!["NDCG@10"])!;
+        Assert.Equal(best.JobId, Assert.Single(models, m => m.Serving).JobId);
+        RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/3/ranking", ApiHost.Json))!;
+        Assert.Equal(best.JobId, ranking.ModelJobId);
+
+        JobPage page = (await _client.GetFromJsonAsync<JobPage>("/jobs", ApiHost.Json))!;
+        Assert.Equal([second.Id, first.Id], page.Items.Select(j => j.Id));
+    }
+}

@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace RankService.Api.Tests;
+
+/// <summary>A host with no model yet: bad requests, and rankings before any training.</summary>
+public sealed class EmptyService : IAsyncLifetime
+{
+    public ApiHost Host { get; } = new();
+    public HttpClient Client { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Client = Host.CreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client.Dispose();
+        await Host.DisposeAsync();
+    }
+}
+
+public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyService>
+{
+    private readonly HttpClient _client = service.Client;
+
+    [Theory]
+    [InlineData("dataset", """{"dataset":"ml-nope"}""", "Configured data sets")]
+    [InlineData("loss", """{"loss":"softmax"}""", "listmle")]
+    [InlineData("alpha", """{"alpha":1.5}""", "between 0 and 1")]
+    [InlineData("epochs", """{"epochs":0}""", "between 1 and 10000")]
+    [InlineData("batchSize", """{"batchSize":0}""", "between 1 and 65536")]
+    [InlineData("learningRate", """{"learningRate":0}""", "between 1E-07 and 10")]
+    [InlineData("weightDecay", """{"weightDecay":-1}""", "between 0 and 1")]
+    [InlineData("head", """{"head":"transformer"}""", "dot")]
+    [InlineData("embeddingDim", """{"embeddingDim":5000}""", "between 1 and 4096")]
+    [InlineData("hiddenSizes", """{"hiddenSizes":[0]}""", "between 1 and 8192")]
+    [InlineData("dropout", """{"dropout":0.99}""", "between 0 and 0.95")]
+    [InlineData("negativesPerList", """{"negativesPerList":-1}""", "between 0 and 100000")]
+    [InlineData("maxListSize", """{"maxListSize":0}""", "between 1 and 100000")]
+    [InlineData("pairsPerList", """{"pairsPerList":-1}""", "between 0 and 1000000")]
+    [InlineData("patience", """{"patience":-1}""", "between 0 and 10000")]
+    [InlineData("device", """{"device":"tpu"}""", "auto, cpu, cuda")]
+    public async Task Each_invalid_field_is_named_in_a_400_with_its_allowed_range(string field, string body, string allowed)
+    {
+        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal([field], errors.EnumerateObject().Select(p => p.Name));
+        Assert.Contains(allowed, errors.GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Several_invalid_fields_are_all_named()
+    {
+        HttpResponseMessage response = await _client.PostAsJsonAsync("/jobs", new { epochs = -1, dropout = 2.0, loss = "nope" });
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["dropout", "epochs", "loss"], errors.EnumerateObject().Select(p => p.Name).Order());
+    }
+
+    [Theory]
+    [InlineData("""{"epochs":"ten"}""", "$.epochs")]
+    [InlineData("""{"epochs":""", "")]
+    [InlineData("""[1,2]""", "")]
+    public async Task Malformed_json_answers_400_problem_details_not_500(string body, string path)
+    {
+        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        string detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        Assert.Contains("as JSON", detail, StringComparison.Ordinal);
+        Assert.Contains(path, detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_ranking_before_any_model_answers_503_telling_to_post_a_job()
+    {
+        HttpResponseMessage response = await _client.GetAsync("/users/1/ranking");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        string detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
+        Assert.Contains("POST /jobs", detail, StringComparison.Ordinal);
+        Assert.Contains("synthetic", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_service_is_ready_with_no_model_and_lists_no_jobs_or_models()
+    {
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health/ready")).StatusCode);
+        JsonElement jobs = await _client.GetFromJsonAsync<JsonElement>("/jobs");
+        Assert.Equal(0, jobs.GetProperty("total").GetInt32());
+        JsonElement models = await _client.GetFromJsonAsync<JsonElement>("/models");
+        Assert.Equal(0, models.GetArrayLength());
+    }
+
+    [Fact]
+    public async Task An_unknown_route_answers_404_problem_details()
+    {
+        HttpResponseMessage response = await _client.GetAsync("/nothing-here");
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+}
