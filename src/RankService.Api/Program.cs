@@ -2,7 +2,7 @@ using RankService.Api.Apis;
 using RankService.Api.Extensions;
 
 // The content root is the build output, which holds a copy of the repository's appsettings.json; relative data and
-// artifacts paths in it start at the working directory (the repository root under `dotnet run --project ...`).
+// artifacts paths in it start at the working directory (the repository root under `dotnet run`, see the csproj).
 WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 builder.AddSerilogLogging();

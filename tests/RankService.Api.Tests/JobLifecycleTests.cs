@@ -28,7 +28,14 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     {
         JobView running = await ApiHost.PostJobAsync(_client, new { epochs = 10_000, patience = 0 });
         JobView queued = await ApiHost.PostJobAsync(_client, new { epochs = 3 });
-        await ApiHost.WaitForAsync(_client, running.Id, j => j.State == JobState.Running && j.Progress.Epoch >= 1);
+        JobView midway = await ApiHost.WaitForAsync(_client, running.Id, j => j.State == JobState.Running && j.Progress.Epoch >= 1);
+        Assert.NotNull(midway.Progress.EstimatedRemainingSeconds);
+        Assert.InRange(midway.Progress.Percent, 0.0, 1.0);
+        Assert.NotNull(midway.BestValidation);
+        JobMetrics live = (await _client.GetFromJsonAsync<JobMetrics>($"/jobs/{running.Id}/metrics", ApiHost.Json))!;
+        Assert.Equal(JobState.Running, live.State);
+        Assert.NotEmpty(live.Epochs);
+        Assert.Null(live.Test);
 
         HttpResponseMessage cancelQueued = await _client.DeleteAsync($"/jobs/{queued.Id}");
         Assert.Equal(HttpStatusCode.OK, cancelQueued.StatusCode);
@@ -82,5 +89,30 @@ public sealed class JobLifecycleTests : IAsyncLifetime
 
         JobPage page = (await _client.GetFromJsonAsync<JobPage>("/jobs", ApiHost.Json))!;
         Assert.Equal([second.Id, first.Id], page.Items.Select(j => j.Id));
+
+        // Switching models while rankings are in flight: every request is answered by one model or the other.
+        using var done = new CancellationTokenSource();
+        Task<List<(HttpStatusCode Status, string? Model)>>[] readers = Enumerable.Range(0, 3).Select(_ => Task.Run(async () =>
+        {
+            var answers = new List<(HttpStatusCode, string?)>();
+            while (!done.IsCancellationRequested || answers.Count < 5)
+            {
+                HttpResponseMessage response = await _client.GetAsync("/users/3/ranking?k=5");
+                RankingResponse? body = response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<RankingResponse>(ApiHost.Json) : null;
+                answers.Add((response.StatusCode, body?.ModelJobId));
+            }
+            return answers;
+        })).ToArray();
+        for (int swap = 0; swap < 10; swap++)
+        {
+            string id = swap % 2 == 0 ? first.Id : second.Id;
+            Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync($"/models/{id}/activate", null)).StatusCode);
+        }
+        await done.CancelAsync();
+        List<(HttpStatusCode Status, string? Model)> all = (await Task.WhenAll(readers)).SelectMany(a => a).ToList();
+        Assert.All(all, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        Assert.All(all, a => Assert.Contains(a.Model, new[] { first.Id, second.Id }));
+        RankingResponse last = (await _client.GetFromJsonAsync<RankingResponse>("/users/3/ranking", ApiHost.Json))!;
+        Assert.Equal(second.Id, last.ModelJobId);
     }
 }

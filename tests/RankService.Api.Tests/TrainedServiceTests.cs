@@ -237,6 +237,9 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
         Assert.All(new[] { "200", "400", "404", "503" }, code => Assert.True(ranking.TryGetProperty(code, out _), code));
         Assert.True(paths.GetProperty("/jobs/{id}").GetProperty("delete").GetProperty("responses").TryGetProperty("409", out _));
         Assert.True(paths.TryGetProperty("/models/{id}/activate", out _));
+        JsonElement request = doc.GetProperty("components").GetProperty("schemas").GetProperty("JobRequest").GetProperty("properties");
+        Assert.Equal("synthetic", request.GetProperty("dataset").GetProperty("example").GetString());
+        Assert.Contains("10000", request.GetProperty("epochs").GetProperty("description").GetString(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/swagger/index.html")).StatusCode);
     }
 }

@@ -106,4 +106,12 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
+
+    [Fact]
+    public async Task The_hangfire_dashboard_refuses_requests_not_from_localhost()
+    {
+        // The test server's requests carry no remote address, so they do not count as local.
+        HttpResponseMessage response = await _client.GetAsync("/hangfire");
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+    }
 }

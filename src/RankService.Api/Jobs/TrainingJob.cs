@@ -108,7 +108,7 @@ public sealed class TrainingJob(
             return;
         }
         logger.LogInformation("Job {JobId} {State} after {Epochs} epochs; best epoch {BestEpoch}, validation NDCG@10 {Ndcg:F4}",
-            jobId, record.State, record.Epoch, record.BestEpoch, record.SelectionScore);
+            jobId, record.State.ToString().ToLowerInvariant(), record.Epoch, record.BestEpoch, record.SelectionScore);
         if (record.State == JobState.Succeeded)
         {
             models.OfferFinished(record);
