@@ -27,9 +27,12 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         Converters = { new JsonStringEnumConverter() },
     };
 
-    public ApiHost(string? artifactsRoot = null)
+    private readonly IReadOnlyDictionary<string, string?> _overrides;
+
+    public ApiHost(string? artifactsRoot = null, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         ArtifactsRoot = artifactsRoot ?? TempFolder();
+        _overrides = overrides ?? new Dictionary<string, string?>();
     }
 
     public string ArtifactsRoot { get; }
@@ -63,7 +66,7 @@ public sealed class ApiHost : WebApplicationFactory<Program>
             ["Jobs:ShutdownTimeout"] = "00:00:30",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:WriteTo:1:Args:path"] = Path.Combine(ArtifactsRoot, "logs", "rankservice-.log"),
-        }));
+        }).AddInMemoryCollection(_overrides));
     }
 
     public static async Task<JobView> PostJobAsync(HttpClient client, object body)

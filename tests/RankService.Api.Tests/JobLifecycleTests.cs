@@ -115,4 +115,16 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         RankingResponse last = (await _client.GetFromJsonAsync<RankingResponse>("/users/3/ranking", ApiHost.Json))!;
         Assert.Equal(second.Id, last.ModelJobId);
     }
+
+    [Fact]
+    public async Task A_job_whose_data_set_is_missing_fails_with_a_message_saying_where_to_put_it()
+    {
+        JobView job = await ApiHost.PostJobAsync(_client, new { dataset = "ml-100k" });
+        JobView failed = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Failed);
+        Assert.Contains("ml-100k", failed.Error, StringComparison.Ordinal);
+        Assert.Contains("Data__Root", failed.Error, StringComparison.Ordinal);
+        Assert.Null(failed.Checkpoint);
+        Assert.Equal(0, failed.Progress.Epoch);
+        Assert.Equal(HttpStatusCode.Conflict, (await _client.PostAsync($"/models/{job.Id}/activate", null)).StatusCode);
+    }
 }

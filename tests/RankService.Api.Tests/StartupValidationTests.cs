@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Options;
+
+namespace RankService.Api.Tests;
+
+public sealed class StartupValidationTests
+{
+    [Theory]
+    [InlineData("Training:Epochs", "0", "Epochs must be between 1 and 10000")]
+    [InlineData("Training:Loss", "softmax", "Unknown loss 'softmax'")]
+    [InlineData("Jobs:WorkerCount", "0", "WorkerCount")]
+    [InlineData("Data:DefaultDataset", "ml-nope", "Data:DefaultDataset must be one of Data:Datasets")]
+    [InlineData("Serving:DefaultK", "0", "DefaultK")]
+    public async Task An_invalid_setting_stops_the_host_at_start_naming_the_setting(string key, string value, string message)
+    {
+        await using var host = new ApiHost(overrides: new Dictionary<string, string?> { [key] = value });
+        OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => host.CreateClient());
+        Assert.Contains(message, error.Message, StringComparison.Ordinal);
+    }
+}
