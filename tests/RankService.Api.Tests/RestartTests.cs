@@ -56,4 +56,30 @@ public sealed class RestartTests
         List<ModelView> models = (await restarted.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
         Assert.True(Assert.Single(models).Serving);
     }
+
+    [Fact]
+    public async Task A_model_activated_by_hand_still_serves_after_a_restart()
+    {
+        string root = ApiHost.TempFolder();
+        string worse;
+        await using (var before = new ApiHost(root))
+        {
+            using HttpClient client = before.CreateClient();
+            JobView a = await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { epochs = 1, seed = 3 })).Id, JobState.Succeeded);
+            JobView b = await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { epochs = 3, seed = 4 })).Id, JobState.Succeeded);
+            worse = a.BestValidation!["NDCG@10"] <= b.BestValidation!["NDCG@10"] ? a.Id : b.Id;
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsync($"/models/{worse}/activate", null)).StatusCode);
+        }
+
+        await using var after = new ApiHost(root);
+        using HttpClient restarted = after.CreateClient();
+        for (int i = 0; i < 600 && (await restarted.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+        }
+        RankingResponse ranking = (await restarted.GetFromJsonAsync<RankingResponse>("/users/2/ranking", ApiHost.Json))!;
+        Assert.Equal(worse, ranking.ModelJobId);
+        List<ModelView> models = (await restarted.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
+        Assert.Equal(worse, Assert.Single(models, m => m.Serving).JobId);
+    }
 }

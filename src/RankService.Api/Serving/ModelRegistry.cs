@@ -50,14 +50,14 @@ public sealed class ModelRegistry : IDisposable
         try
         {
             ServingState state = ReadState();
-            IEnumerable<IGrouping<string, JobRecord>> byDataset = _store.List()
-                .Where(r => r.State == JobState.Succeeded && r.Checkpoint is not null)
-                .GroupBy(r => r.Dataset, StringComparer.Ordinal);
-            foreach (IGrouping<string, JobRecord> jobs in byDataset)
+            IReadOnlyList<JobRecord> jobs = _store.List();
+            foreach (string dataset in jobs.Where(HasModel).Select(r => r.Dataset).Distinct(StringComparer.Ordinal))
             {
-                JobRecord? chosen = state.Datasets.TryGetValue(jobs.Key, out string? pinned) ? _store.Find(pinned) : null;
-                IEnumerable<JobRecord> candidates = chosen is { Checkpoint: not null } ? [chosen] : [];
-                candidates = candidates.Concat(jobs.OrderByDescending(r => r.SelectionScore).ThenByDescending(r => r.CreatedAt));
+                // The model activated by hand (any finished job with a checkpoint) first, then succeeded jobs, best first.
+                JobRecord? pinned = state.Datasets.TryGetValue(dataset, out string? id) && _store.Find(id) is { } p && HasModel(p) ? p : null;
+                IEnumerable<JobRecord> candidates = (pinned is null ? [] : new[] { pinned }).Concat(jobs
+                    .Where(r => r.Dataset == dataset && r.State == JobState.Succeeded && r.Checkpoint is not null)
+                    .OrderByDescending(r => r.SelectionScore).ThenByDescending(r => r.CreatedAt));
                 foreach (JobRecord candidate in candidates)
                 {
                     if (TryLoad(candidate) is { } model)
@@ -134,6 +134,8 @@ public sealed class ModelRegistry : IDisposable
             _changes.Release();
         }
     }
+
+    private static bool HasModel(JobRecord r) => r.State is JobState.Succeeded or JobState.Cancelled && r.Checkpoint is not null && r.BestEpoch > 0;
 
     private ServingModel? TryLoad(JobRecord record)
     {
