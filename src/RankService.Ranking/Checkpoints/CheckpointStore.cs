@@ -27,27 +27,19 @@ public static class CheckpointStore
     public static string ManifestPath(string folder, string tag) => Path.Combine(folder, tag + ".manifest.json");
 
     /// <summary>Writes the id map once per folder (content-addressed); returns its file name and hash.</summary>
-    public static (string File, string Sha256) SaveIds(string folder, CheckpointIds ids)
-    {
-        Directory.CreateDirectory(folder);
-        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(ids, Json);
-        string sha = Sha256(bytes);
-        string name = $"ids-{sha[..16]}.json";
-        string path = Path.Combine(folder, name);
-        if (!File.Exists(path) || Sha256(File.ReadAllBytes(path)) != sha)
-        {
-            WriteAtomically(path, bytes);
-        }
-        return (name, sha);
-    }
+    public static (string File, string Sha256) SaveIds(string folder, CheckpointIds ids) =>
+        SaveContentAddressed(folder, "ids", ".json", JsonSerializer.SerializeToUtf8Bytes(ids, Json));
 
     /// <summary>Writes the seen-items file once per folder (content-addressed); returns its file name and hash.</summary>
-    public static (string File, string Sha256) SaveSeen(string folder, SeenItems seen)
+    public static (string File, string Sha256) SaveSeen(string folder, SeenItems seen) =>
+        SaveContentAddressed(folder, "seen", ".bin", seen.ToBytes());
+
+    /// <summary>Writes <c>{prefix}-{sha}{extension}</c> unless an intact copy is already there.</summary>
+    private static (string File, string Sha256) SaveContentAddressed(string folder, string prefix, string extension, byte[] bytes)
     {
         Directory.CreateDirectory(folder);
-        byte[] bytes = seen.ToBytes();
         string sha = Sha256(bytes);
-        string name = $"seen-{sha[..16]}.bin";
+        string name = $"{prefix}-{sha[..16]}{extension}";
         string path = Path.Combine(folder, name);
         if (!File.Exists(path) || Sha256(File.ReadAllBytes(path)) != sha)
         {

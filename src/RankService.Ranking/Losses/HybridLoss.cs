@@ -23,7 +23,13 @@ public sealed class HybridLoss : IRankingLoss
         First = first;
         Second = second;
         Alpha = alpha;
+        _alpha = alpha.ToScalar();
+        _oneMinusAlpha = (1 - alpha).ToScalar();
     }
+
+    // Held for the loss's lifetime: see Scalars for why no C# number goes straight into a tensor op.
+    private readonly Scalar _alpha;
+    private readonly Scalar _oneMinusAlpha;
 
     public IRankingLoss First { get; }
     public IRankingLoss Second { get; }
@@ -36,7 +42,7 @@ public sealed class HybridLoss : IRankingLoss
         using var scope = NewDisposeScope();
         LossOutput a = First.Compute(scores, labels, mask, generator);
         LossOutput b = Second.Compute(scores, labels, mask, generator);
-        Tensor total = (Alpha * a.Total) + ((1 - Alpha) * b.Total);
+        Tensor total = a.Total.mul(_alpha) + b.Total.mul(_oneMinusAlpha);
         var parts = new Dictionary<string, Tensor>
         {
             [First.Name] = a.Total.detach().MoveToOuterDisposeScope(),

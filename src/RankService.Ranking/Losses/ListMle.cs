@@ -29,14 +29,12 @@ public sealed class ListMle : IRankingLoss
         Tensor sortedMask = mask.gather(1, order);
 
         // Padding goes last after the sort; a very negative finite value keeps exp() at 0 without -inf - -inf NaNs.
-        Tensor masked = sortedScores.masked_fill(sortedMask.logical_not(), Padding);
+        Tensor masked = sortedScores.masked_fill(sortedMask.logical_not(), Scalars.Padding);
         Tensor suffixLogSumExp = masked.flip(1).logcumsumexp(1).flip(1);
         Tensor perPosition = (suffixLogSumExp - masked) * sortedMask.to_type(scores.dtype);
         Tensor loss = perPosition.sum(1).mean();
         return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }
-
-    internal const float Padding = -1e30f;
 
     /// <summary>
     /// Indices that sort each list by label descending, padding last, equal labels in random order:
@@ -48,7 +46,7 @@ public sealed class ListMle : IRankingLoss
         Tensor shuffle = rand(labels.shape, dtype: ScalarType.Float32, device: labels.device, generator: generator)
             .argsort(1);
         Tensor shuffledLabels = labels.gather(1, shuffle)
-            .masked_fill(mask.gather(1, shuffle).logical_not(), double.NegativeInfinity);
+            .masked_fill(mask.gather(1, shuffle).logical_not(), Scalars.NegativeInfinity);
         (Tensor _, Tensor byLabel) = shuffledLabels.sort(1, descending: true, stable: true);
         return shuffle.gather(1, byLabel).MoveToOuterDisposeScope();
     }

@@ -29,7 +29,7 @@ public sealed class PairwiseLogistic : IRankingLoss
         (Tensor diff, Tensor valid) = PairsPerList is int pairs && pairs < scores.shape[1] * scores.shape[1]
             ? SampledPairs(scores, labels, mask, pairs, generator)
             : AllPairs(scores, labels, mask);
-        Tensor perPair = nn.functional.softplus(-diff) * valid;
+        Tensor perPair = Softplus(diff.neg()) * valid;
         Tensor loss = MeanOverListsWithPairs(perPair, valid);
         return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }
@@ -70,12 +70,15 @@ public sealed class PairwiseLogistic : IRankingLoss
         return (diff, valid);
     }
 
+    /// <summary>softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): stable for any x, and free of C# scalars.</summary>
+    internal static Tensor Softplus(Tensor x) => x.relu() + x.abs().neg().exp().log1p();
+
     /// <summary>Mean of per-pair losses within each list, then over the lists that have a valid pair.</summary>
     internal static Tensor MeanOverListsWithPairs(Tensor perPair, Tensor valid)
     {
         Tensor count = valid.sum(1);
-        Tensor hasPairs = count.gt(0).to_type(perPair.dtype);
-        Tensor perList = perPair.sum(1) / count.clamp_min(1);
-        return (perList * hasPairs).sum() / hasPairs.sum().clamp_min(1);
+        Tensor hasPairs = count.gt(Scalars.Zero).to_type(perPair.dtype);
+        Tensor perList = perPair.sum(1) / count.clamp_min(Scalars.One);
+        return (perList * hasPairs).sum() / hasPairs.sum().clamp_min(Scalars.One);
     }
 }

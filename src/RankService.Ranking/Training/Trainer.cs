@@ -59,7 +59,7 @@ public sealed class Trainer
         using var generator = new Generator((ulong)o.Seed, device);
         using var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
         model.to(device);
-        using var optimizer = optim.Adam(model.parameters(), lr: o.LearningRate, weight_decay: o.WeightDecay);
+        using var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
         var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(runFolder, "tensorboard")); // appends each event to its file as it is added
 
         (string idsFile, string idsSha) = CheckpointStore.SaveIds(checkpoints, new CheckpointIds(
@@ -147,7 +147,7 @@ public sealed class Trainer
     }
 
     private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
-        TwoTowerModel model, optim.Optimizer optimizer, IRankingLoss loss, ListBatcher batcher, Random rng,
+        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, ListBatcher batcher, Random rng,
         Generator generator, Device device, int epoch, CancellationToken cancellationToken)
     {
         model.train();
@@ -169,7 +169,7 @@ public sealed class Trainer
             Tensor labels = tensor(batch.Labels, new[] { rows, batch.Width }, device: device);
             Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
 
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             Tensor scores = model.forward(users, items);
             LossOutput output = loss.Compute(scores, labels, mask, generator);
             double value = output.Total.item<float>();
@@ -182,7 +182,7 @@ public sealed class Trainer
             {
                 nn.utils.clip_grad_norm_(model.parameters(), _options.GradientClipNorm);
             }
-            optimizer.step();
+            optimizer.Step();
 
             total += value;
             foreach ((string name, Tensor part) in output.Parts)

@@ -15,7 +15,7 @@ public sealed record TrainingOptions
     /// <summary>Hybrid weight: alpha * first + (1 - alpha) * second.</summary>
     public double Alpha { get; init; } = 0.5;
 
-    public int Epochs { get; init; } = 30;
+    public int Epochs { get; init; } = 50;
 
     /// <summary>Lists (users) per batch.</summary>
     public int BatchSize { get; init; } = 64;
@@ -41,7 +41,7 @@ public sealed record TrainingOptions
     public int PairsPerList { get; init; } = 1024;
 
     /// <summary>Epochs without a better validation NDCG@10 before stopping; 0 = never stop early.</summary>
-    public int Patience { get; init; } = 5;
+    public int Patience { get; init; } = 8;
 
     public double GradientClipNorm { get; init; } = 5.0;
     public int Seed { get; init; } = 42;

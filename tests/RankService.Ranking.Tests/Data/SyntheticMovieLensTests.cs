@@ -127,7 +127,7 @@ public sealed class SyntheticMovieLensTests : IDisposable
     [Fact]
     public void Watching_and_stars_follow_the_true_utility()
     {
-        SyntheticData synthetic = SyntheticMovieLens.GenerateWithModel(new SyntheticOptions { Noise = 0.3 });
+        SyntheticData synthetic = SyntheticMovieLens.GenerateWithModel(new SyntheticOptions { Noise = 0.3, Affinity = 1.0 });
         RatingDataset data = synthetic.Dataset;
         SyntheticModel model = synthetic.Model;
 

@@ -1,0 +1,111 @@
+using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Data;
+using RankService.Ranking.Training;
+
+namespace RankService.Ranking.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
+
+    private static TrainingOptions Options(string loss = "listmle") => new()
+    {
+        Loss = loss,
+        Epochs = 20,
+        BatchSize = 16,
+        EmbeddingDim = 16,
+        NegativesPerList = 50,
+        // Adam's L2 decay is coupled to the gradient scale: a pairwise loss is a mean over pairs, so its gradients
+        // are far smaller than ListMLE's per-list sum, and 1e-3 would swamp them. 1e-4 suits all three here.
+        WeightDecay = 1e-4,
+        Patience = 0,
+        Seed = 3,
+    };
+
+    [Theory]
+    [InlineData("listmle")]
+    [InlineData("pairwise-logistic")]
+    [InlineData("hybrid")]
+    public void Training_on_synthetic_data_beats_popularity_on_test_ndcg_by_a_clear_margin(string loss)
+    {
+        string run = TestData.TempFolder();
+        TrainingResult result = new Trainer(Options(loss)).Train(Data, run);
+
+        double model = result.Test["NDCG@10"];
+        double popularity = result.PopularityTest["NDCG@10"];
+        Assert.True(model > 1.5 * popularity && model > popularity + 0.05,
+            $"{loss}: test NDCG@10 {model:F4} vs popularity {popularity:F4}");
+        Assert.Equal(20, result.History.Count);
+        Assert.InRange(result.BestEpoch, 1, 20);
+        Assert.Equal(result.History.Max(h => h.Validation["NDCG@10"]), result.BestValidation["NDCG@10"]);
+    }
+
+    [Fact]
+    public void A_run_leaves_verifiable_best_and_last_checkpoints_and_tensorboard_events()
+    {
+        string run = TestData.TempFolder();
+        TrainingResult result = new Trainer(Options() with { Epochs = 3, Loss = "hybrid" }).Train(Data, run);
+
+        using LoadedCheckpoint best = CheckpointStore.Load(result.BestCheckpoint);
+        Assert.Equal(result.BestEpoch, best.Manifest.Epoch);
+        Assert.Equal(result.Test["NDCG@10"], best.Manifest.Test!["NDCG@10"]);
+        Assert.Equal(Data.Fingerprint, best.Manifest.Dataset.Fingerprint);
+        Assert.Equal(Data.Items.RawIds, best.Ids.ItemIds);
+        Assert.NotNull(CheckpointStore.LoadSeen(result.BestCheckpoint, best.Manifest));
+        using LoadedCheckpoint last = CheckpointStore.Load(result.LastCheckpoint);
+        Assert.Equal(3, last.Manifest.Epoch);
+
+        Assert.All(result.History, h => Assert.True(h.LossParts.ContainsKey("listmle") && h.LossParts.ContainsKey("pairwise-logistic")));
+        string events = Assert.Single(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
+        byte[] bytes = File.ReadAllBytes(events);
+        foreach (string tag in new[] { "train/loss", "train/loss_listmle", "val/NDCG@10", "val/HR@10", "val/MRR", "train/learning_rate", "train/epoch_seconds", "test/NDCG@10" })
+        {
+            Assert.True(bytes.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(tag)) >= 0, $"TensorBoard events lack {tag}");
+        }
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_run()
+    {
+        TrainingOptions options = Options() with { Epochs = 2 };
+        TrainingResult a = new Trainer(options).Train(Data, TestData.TempFolder());
+        TrainingResult b = new Trainer(options).Train(Data, TestData.TempFolder());
+        Assert.Equal(a.History.Select(h => h.TrainLoss), b.History.Select(h => h.TrainLoss));
+        Assert.Equal(a.Test["NDCG@10"], b.Test["NDCG@10"]);
+    }
+
+    [Fact]
+    public void Cancelling_stops_the_run_and_keeps_the_best_checkpoint_so_far()
+    {
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAfter(2, cancel);
+        TrainingResult result = new Trainer(Options()).Train(Data, TestData.TempFolder(), progress, cancel.Token);
+        Assert.True(result.Cancelled);
+        Assert.Equal(2, result.History.Count);
+        using LoadedCheckpoint best = CheckpointStore.Load(result.BestCheckpoint);
+        Assert.Equal(result.BestEpoch, best.Manifest.Epoch);
+        Assert.True(result.Test.ContainsKey("NDCG@10"));
+    }
+
+    [Fact]
+    public void Invalid_options_are_refused_naming_each_field_and_its_range()
+    {
+        var options = new TrainingOptions { Loss = "nope", Epochs = 0, LearningRate = double.NaN, Device = "tpu", HiddenSizes = [0] };
+        IReadOnlyDictionary<string, string> errors = options.Validate();
+        Assert.Equal(new[] { "Device", "Epochs", "HiddenSizes", "LearningRate", "Loss" }, errors.Keys.Order());
+        Assert.Contains("between 1 and 10000", errors["Epochs"], StringComparison.Ordinal);
+        Assert.Contains("listmle", errors["Loss"], StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new Trainer(options));
+    }
+
+    private sealed class CancelAfter(int epochs, CancellationTokenSource cancel) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value)
+        {
+            if (value.Epoch >= epochs)
+            {
+                cancel.Cancel();
+            }
+        }
+    }
+}
