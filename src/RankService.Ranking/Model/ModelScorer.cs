@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using RankService.Ranking.Metrics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,9 +33,15 @@ public sealed class ModelScorer : IItemScorer, IDisposable
     {
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
-        Tensor userIndex = tensor(users.ToArray().Select(u => (long)u).ToArray(), dtype: ScalarType.Int64, device: _items.device);
+        var index = new long[users.Length];
+        for (int i = 0; i < index.Length; i++)
+        {
+            index[i] = users[i];
+        }
+        Tensor userIndex = tensor(index, dtype: ScalarType.Int64, device: _items.device);
         Tensor result = _model.Combine(_model.UserVectors(userIndex), _items, _bias.unsqueeze(0)).to(CPU).contiguous();
-        MemoryMarshal.Cast<byte, float>(result.bytes).CopyTo(scores);
+        // One copy straight into the caller's buffer (no intermediate byte array on the ranking path).
+        result.data<float>().CopyTo(scores);
     }
 
     public void Dispose()
