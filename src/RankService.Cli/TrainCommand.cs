@@ -15,6 +15,8 @@ internal static class TrainCommand
     private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder (ml-100k, ml-1m, ml-latest-small, ml-25m layouts), or 'synthetic' for generated data. A missing ml-100k/ml-1m/ml-latest-small/ml-25m folder is downloaded when online.", Required = true };
     private static readonly Option<string> Out = new("--out") { Description = "Folder for run outputs (checkpoints, TensorBoard, result.json).", DefaultValueFactory = _ => "runs" };
     private static readonly Option<bool> SkipMalformed = new("--skip-malformed") { Description = "Skip and count malformed lines instead of failing." };
+    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal (leave-last-out) or recbole (random 80/10/10 per user, every rating a positive).", DefaultValueFactory = _ => Defaults.Protocol };
+    private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => Defaults.SplitSeed };
     private static readonly Option<string> Loss = new("--loss") { Description = "listmle, pairwise-logistic or hybrid.", DefaultValueFactory = _ => Defaults.Loss };
     private static readonly Option<double> Alpha = new("--alpha") { Description = "Hybrid weight: alpha * ListMLE + (1 - alpha) * pairwise.", DefaultValueFactory = _ => Defaults.Alpha };
     private static readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs };
@@ -37,7 +39,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
-        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Loss, Alpha, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
         {
             command.Options.Add(option);
         }
@@ -52,6 +54,8 @@ internal static class TrainCommand
         {
             options = new TrainingOptions
             {
+                Protocol = parse.GetValue(Protocol)!,
+                SplitSeed = parse.GetValue(SplitSeed),
                 Loss = parse.GetValue(Loss)!,
                 Alpha = parse.GetValue(Alpha),
                 Epochs = parse.GetValue(Epochs),
@@ -163,12 +167,12 @@ internal static class TrainCommand
 
     private static void PrintTable(TrainingResult result)
     {
-        string[] metrics = ["HR@5", "HR@10", "HR@20", "NDCG@5", "NDCG@10", "NDCG@20", "MRR"];
+        string[] metrics = ["HR@10", "NDCG@5", "NDCG@10", "NDCG@20", "Recall@10", "MRR@10", "Precision@10", "MRR"];
         Console.WriteLine();
         Console.WriteLine(result.Cancelled ? "cancelled; best checkpoint so far:" : result.StoppedEarly ? $"stopped early; best epoch {result.BestEpoch}" : $"best epoch {result.BestEpoch}");
-        Console.WriteLine($"{"",-22}{string.Join("", metrics.Select(m => $"{m,9}"))}");
+        Console.WriteLine($"{"",-22}{string.Join("", metrics.Select(m => $"{m,13}"))}");
         void Row(string name, IReadOnlyDictionary<string, double> values) =>
-            Console.WriteLine($"{name,-22}{string.Join("", metrics.Select(m => values.TryGetValue(m, out double v) ? v.ToString("F4", CultureInfo.InvariantCulture).PadLeft(9) : "        -"))}");
+            Console.WriteLine($"{name,-22}{string.Join("", metrics.Select(m => values.TryGetValue(m, out double v) ? v.ToString("F4", CultureInfo.InvariantCulture).PadLeft(13) : "            -"))}");
         Row("model, validation", result.BestValidation);
         Row("popularity, validation", result.PopularityValidation);
         Row("model, test", result.Test);

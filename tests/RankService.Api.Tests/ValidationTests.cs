@@ -45,6 +45,7 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [InlineData("pairsPerList", """{"pairsPerList":-1}""", "between 0 and 1000000")]
     [InlineData("patience", """{"patience":-1}""", "between 0 and 10000")]
     [InlineData("device", """{"device":"tpu"}""", "auto, cpu, cuda")]
+    [InlineData("protocol", """{"protocol":"random"}""", "temporal, recbole")]
     public async Task Each_invalid_field_is_named_in_a_400_with_its_allowed_range(string field, string body, string allowed)
     {
         HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));

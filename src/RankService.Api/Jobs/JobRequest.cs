@@ -12,6 +12,14 @@ public sealed record JobRequest
     /// <example>synthetic</example>
     public string? Dataset { get; init; }
 
+    /// <summary>Evaluation protocol: <c>temporal</c> (leave-last-out) or <c>recbole</c> (random 80/10/10 per user, every rating a positive).</summary>
+    /// <example>temporal</example>
+    public string? Protocol { get; init; }
+
+    /// <summary>Seed of the recbole split (RecBole's default is 2020).</summary>
+    /// <example>2020</example>
+    public int? SplitSeed { get; init; }
+
     /// <summary>Loss: <c>listmle</c>, <c>pairwise-logistic</c> or <c>hybrid</c>.</summary>
     /// <example>listmle</example>
     public string? Loss { get; init; }
@@ -86,6 +94,8 @@ public sealed record JobRequest
         ArgumentNullException.ThrowIfNull(defaults);
         return defaults with
         {
+            Protocol = Protocol ?? defaults.Protocol,
+            SplitSeed = SplitSeed ?? defaults.SplitSeed,
             Loss = Loss ?? defaults.Loss,
             Alpha = Alpha ?? defaults.Alpha,
             Epochs = Epochs ?? defaults.Epochs,

@@ -1,12 +1,12 @@
 namespace RankService.Ranking.Metrics;
 
-/// <summary>Which held-out item of a <see cref="Splits.LeaveLastOutSplit"/> to rank.</summary>
+/// <summary>Which held-out items of a <see cref="Splits.UserSplit"/> to rank.</summary>
 public enum EvaluationTarget
 {
-    /// <summary>The validation item; the user's train items are excluded from the candidates.</summary>
+    /// <summary>The validation items; the user's train items are excluded from the candidates.</summary>
     Validation,
 
-    /// <summary>The test item; the user's train items and validation item are excluded from the candidates.</summary>
+    /// <summary>The test items; the user's train items and validation items are excluded from the candidates.</summary>
     Test,
 }
 

@@ -27,19 +27,19 @@ namespace RankService.Ranking.Metrics;
 public static class FullCatalogueEvaluator
 {
     /// <summary>
-    /// Ranks each user's validation or test item of <paramref name="split"/>. Users without one (-1) are skipped.
-    /// The user's train items are excluded from the candidates, and for <see cref="EvaluationTarget.Test"/> so is
-    /// the validation item. Cut-offs <paramref name="ks"/> must be ≥ 1; duplicates are ignored.
+    /// Ranks each user's validation or test items of <paramref name="split"/>. Users without any are skipped.
+    /// The user's train items are excluded from the candidates, and for <see cref="EvaluationTarget.Test"/> so are
+    /// the validation items (RecBole masks both). Cut-offs <paramref name="ks"/> must be ≥ 1; duplicates are ignored.
     /// </summary>
-    public static EvaluationResult Evaluate(IItemScorer scorer, LeaveLastOutSplit split, EvaluationTarget target,
+    public static EvaluationResult Evaluate(IItemScorer scorer, UserSplit split, EvaluationTarget target,
         IReadOnlyList<int> ks, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(split);
-        int[] heldOutItem = target switch
+        int[][] heldOut = target switch
         {
-            EvaluationTarget.Validation => split.ValidationItem,
-            EvaluationTarget.Test => split.TestItem,
+            EvaluationTarget.Validation => split.ValidationItems,
+            EvaluationTarget.Test => split.TestItems,
             _ => throw new ArgumentOutOfRangeException(nameof(target), target, null),
         };
         if (scorer.ItemCount != split.ItemCount)
@@ -47,14 +47,21 @@ public static class FullCatalogueEvaluator
             throw new ArgumentException(
                 $"The scorer has {scorer.ItemCount} items but the split has {split.ItemCount}.", nameof(scorer));
         }
-        var heldOut = new int[split.UserCount][];
-        for (int u = 0; u < heldOut.Length; u++)
+        if (target == EvaluationTarget.Validation)
         {
-            heldOut[u] = heldOutItem[u] >= 0 ? [heldOutItem[u]] : [];
+            return EvaluateCore(scorer, heldOut, split.TrainItems, null, ks, batchSize);
         }
-        // The validation item rides along as one extra exclusion rather than copying every train history.
-        int[]? alsoExcluded = target == EvaluationTarget.Test ? split.ValidationItem : null;
-        return EvaluateCore(scorer, heldOut, split.TrainItems, alsoExcluded, ks, batchSize);
+        if (split is LeaveLastOutSplit single)
+        {
+            // The one validation item rides along as one extra exclusion rather than copying every train history.
+            return EvaluateCore(scorer, heldOut, split.TrainItems, single.ValidationItem, ks, batchSize);
+        }
+        int[][] excluded = new int[split.UserCount][];
+        for (int u = 0; u < excluded.Length; u++)
+        {
+            excluded[u] = heldOut[u].Length > 0 ? [.. split.TrainItems[u], .. split.ValidationItems[u]] : [];
+        }
+        return EvaluateCore(scorer, heldOut, excluded, null, ks, batchSize);
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ public sealed class PopularityScorer : IItemScorer
 {
     private readonly float[] _counts;
 
-    public PopularityScorer(LeaveLastOutSplit split)
+    public PopularityScorer(UserSplit split)
     {
         ArgumentNullException.ThrowIfNull(split);
         _counts = new float[split.ItemCount];

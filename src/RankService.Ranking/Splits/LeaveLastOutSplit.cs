@@ -5,21 +5,21 @@ namespace RankService.Ranking.Splits;
 /// chronological order (oldest first). <see cref="ValidationItem"/> and <see cref="TestItem"/> are -1 for users
 /// with fewer than 3 ratings, who stay in train only.
 /// </summary>
-public sealed class LeaveLastOutSplit
+public sealed class LeaveLastOutSplit : UserSplit
 {
     public LeaveLastOutSplit(int itemCount, int[][] trainItems, float[][] trainRatings, int[] validationItem, int[] testItem)
+        : base(itemCount, trainItems, trainRatings, AsLists(validationItem), AsLists(testItem))
     {
-        ItemCount = itemCount;
-        TrainItems = trainItems;
-        TrainRatings = trainRatings;
         ValidationItem = validationItem;
         TestItem = testItem;
     }
 
-    public int ItemCount { get; }
-    public int UserCount => TrainItems.Length;
-    public int[][] TrainItems { get; }
-    public float[][] TrainRatings { get; }
     public int[] ValidationItem { get; }
     public int[] TestItem { get; }
+
+    private static int[][] AsLists(int[] items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return items.Select(i => i >= 0 ? new[] { i } : []).ToArray();
+    }
 }

@@ -17,11 +17,11 @@ public sealed record ListBatch(int[] Users, long[] Items, float[] Labels, bool[]
 /// </summary>
 public sealed class ListBatcher
 {
-    private readonly LeaveLastOutSplit _split;
+    private readonly UserSplit _split;
     private readonly int[][] _sortedTrain;
     private readonly int[] _usersByLength;
 
-    public ListBatcher(LeaveLastOutSplit split, int maxListSize, int negativesPerList, int batchSize)
+    public ListBatcher(UserSplit split, int maxListSize, int negativesPerList, int batchSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxListSize, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(negativesPerList);

@@ -12,7 +12,8 @@ using static TorchSharp.torch;
 namespace RankService.Ranking.Training;
 
 /// <summary>
-/// Trains a two-tower model on a temporal leave-last-out split: Adam with L2 weight decay, gradient-norm
+/// Trains a two-tower model on the split of <see cref="TrainingOptions.Protocol"/> (temporal leave-last-out or
+/// RecBole's random 80/10/10): Adam with L2 weight decay, gradient-norm
 /// clipping, early stopping on validation NDCG@10, best and last checkpoints, TensorBoard scalars.
 /// At the end the best checkpoint is reloaded and evaluated on test, next to the popularity baseline.
 /// The loop runs on the calling thread with one dispose scope per batch; call it from a background thread.
@@ -48,7 +49,7 @@ public sealed class Trainer
             torch.set_num_threads(o.Threads);
         }
         Device device = DeviceSelector.Resolve(o.Device);
-        LeaveLastOutSplit split = TemporalSplit.LeaveLastOut(data);
+        UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
         IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
         string checkpoints = Path.Combine(runFolder, "checkpoints");
@@ -198,7 +199,7 @@ public sealed class Trainer
         return (total / Math.Max(1, batches), parts, false);
     }
 
-    private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, LeaveLastOutSplit split, EvaluationTarget target)
+    private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, UserSplit split, EvaluationTarget target)
     {
         using var scorer = new ModelScorer(model);
         return FullCatalogueEvaluator.Evaluate(scorer, split, target, Ks).Metrics;

@@ -1,5 +1,6 @@
 using RankService.Ranking.Losses;
 using RankService.Ranking.Model;
+using RankService.Ranking.Splits;
 
 namespace RankService.Ranking.Training;
 
@@ -9,6 +10,12 @@ namespace RankService.Ranking.Training;
 /// </summary>
 public sealed record TrainingOptions
 {
+    /// <summary>Evaluation protocol: <c>temporal</c> (leave-last-out) or <c>recbole</c> (random 80/10/10 per user, implicit).</summary>
+    public string Protocol { get; init; } = EvaluationProtocol.Temporal;
+
+    /// <summary>Seed of the recbole split, kept apart from <see cref="Seed"/> so runs with different seeds share one split.</summary>
+    public int SplitSeed { get; init; } = RandomRatioSplit.DefaultSeed;
+
     /// <summary>Loss by registry name: listmle, pairwise-logistic, hybrid.</summary>
     public string Loss { get; init; } = ListMle.RegistryName;
 
@@ -80,6 +87,10 @@ public sealed record TrainingOptions
         if (!LossRegistry.IsKnown(Loss))
         {
             errors[nameof(Loss)] = $"Unknown loss '{Loss}'. Known losses: {string.Join(", ", LossRegistry.Names)}.";
+        }
+        if (!EvaluationProtocol.IsKnown(Protocol))
+        {
+            errors[nameof(Protocol)] = $"Unknown protocol '{Protocol}'. Use one of: {string.Join(", ", EvaluationProtocol.Names)}.";
         }
         if (!TwoTowerModel.Heads.Contains(Head))
         {
