@@ -136,7 +136,7 @@ internal static class TrainCommand
         return result.Cancelled ? 130 : 0;
     }
 
-    private static RatingDataset LoadData(string data, bool skipMalformed)
+    internal static RatingDataset LoadData(string data, bool skipMalformed)
     {
         if (string.Equals(data, "synthetic", StringComparison.OrdinalIgnoreCase))
         {

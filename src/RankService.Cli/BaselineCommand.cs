@@ -1,0 +1,129 @@
+using System.CommandLine;
+using System.Globalization;
+using RankService.Ranking.Baselines;
+using RankService.Ranking.Data;
+using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
+
+namespace RankService.Cli;
+
+/// <summary><c>baseline</c>: popularity, BPR-MF or EASE on a split, evaluated like the two-tower model.</summary>
+internal static class BaselineCommand
+{
+    private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'.", Required = true };
+    private static readonly Option<string> Model = new("--model") { Description = "popularity, bpr or ease.", Required = true };
+    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => EvaluationProtocol.Temporal };
+    private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => RandomRatioSplit.DefaultSeed };
+    private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated training seeds (BPR); one run each.", DefaultValueFactory = _ => "42" };
+    private static readonly Option<string> Lambdas = new("--lambdas") { Description = "EASE: comma-separated lambdas; the best on validation NDCG@10 is used.", DefaultValueFactory = _ => string.Join(',', Baseline.DefaultLambdas.Select(l => l.ToString(CultureInfo.InvariantCulture))) };
+    private static readonly Option<int> Epochs = new("--epochs") { Description = "BPR epochs.", DefaultValueFactory = _ => new BprOptions().Epochs };
+    private static readonly Option<double> LearningRate = new("--lr") { Description = "BPR Adam learning rate.", DefaultValueFactory = _ => new BprOptions().LearningRate };
+    private static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "BPR Adam L2 weight decay.", DefaultValueFactory = _ => new BprOptions().WeightDecay };
+    private static readonly Option<int> EmbeddingDim = new("--embedding-dim") { Description = "BPR embedding size.", DefaultValueFactory = _ => new BprOptions().EmbeddingDim };
+    private static readonly Option<int> BatchSize = new("--batch-size") { Description = "BPR triples per step.", DefaultValueFactory = _ => new BprOptions().BatchSize };
+    private static readonly Option<int> Patience = new("--patience") { Description = "BPR: epochs without better validation NDCG@10 before stopping.", DefaultValueFactory = _ => new BprOptions().Patience };
+    private static readonly Option<string?> Results = new("--results") { Description = "Append the table to this Markdown file (e.g. bench/RESULTS.md)." };
+
+    public static Command Create()
+    {
+        var command = new Command("baseline", "Evaluate a reference model (popularity, BPR-MF, EASE) with the same protocol and metrics as train.");
+        foreach (Option option in new Option[] { Data, Model, Protocol, SplitSeed, Seeds, Lambdas, Epochs, LearningRate, WeightDecay, EmbeddingDim, BatchSize, Patience, Results })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        string model = parse.GetValue(Model)!, protocol = parse.GetValue(Protocol)!;
+        var errors = new List<string>();
+        if (!Baseline.Names.Contains(model))
+        {
+            errors.Add($"Unknown model '{model}'. Use one of: {string.Join(", ", Baseline.Names)}.");
+        }
+        if (!EvaluationProtocol.IsKnown(protocol))
+        {
+            errors.Add($"Unknown protocol '{protocol}'. Use one of: {string.Join(", ", EvaluationProtocol.Names)}.");
+        }
+        int[] seeds;
+        double[] lambdas;
+        try
+        {
+            seeds = Lists.Ints(parse.GetValue(Seeds)!, "--seeds");
+            lambdas = Lists.Doubles(parse.GetValue(Lambdas)!, "--lambdas");
+            if (seeds.Length == 0 || lambdas.Length == 0 || lambdas.Any(l => !(l > 0)))
+            {
+                errors.Add("--seeds needs at least one seed and --lambdas at least one positive lambda.");
+            }
+        }
+        catch (FormatException e)
+        {
+            errors.Add(e.Message);
+            seeds = [];
+            lambdas = [];
+        }
+        if (errors.Count > 0)
+        {
+            errors.ForEach(Console.Error.WriteLine);
+            return 2;
+        }
+        RatingDataset data;
+        try
+        {
+            data = TrainCommand.LoadData(parse.GetValue(Data)!, false);
+        }
+        catch (MovieLensDataException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+        UserSplit split = EvaluationProtocol.Split(data, protocol, parse.GetValue(SplitSeed));
+        var entry = new LeaderboardEntry(model, "", [], [], []);
+        // Popularity and EASE are deterministic given the split: one run stands for every seed.
+        foreach (int seed in model == Baseline.Bpr ? seeds : seeds.Take(1))
+        {
+            var bpr = new BprOptions
+            {
+                Seed = seed,
+                Epochs = parse.GetValue(Epochs),
+                LearningRate = parse.GetValue(LearningRate),
+                WeightDecay = parse.GetValue(WeightDecay),
+                EmbeddingDim = parse.GetValue(EmbeddingDim),
+                BatchSize = parse.GetValue(BatchSize),
+                Patience = parse.GetValue(Patience),
+            };
+            BaselineResult result = Baseline.Run(model, split, Trainer.Ks, bpr, lambdas);
+            entry.Validation.Add(result.Validation);
+            entry.Test.Add(result.Test);
+            entry.Notes.Add(result.Chosen);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{model} seed {seed}: val NDCG@10 {result.Validation["NDCG@10"]:F4}, test NDCG@10 {result.Test["NDCG@10"]:F4} Recall@10 {result.Test["Recall@10"]:F4} MRR@10 {result.Test["MRR@10"]:F4} HR@10 {result.Test["HR@10"]:F4} P@10 {result.Test["Precision@10"]:F4} {result.Chosen}"));
+        }
+        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, baseline {model}", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+            $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}.", [entry]);
+        Console.WriteLine(table);
+        if (parse.GetValue(Results) is { Length: > 0 } file)
+        {
+            File.AppendAllText(file, Environment.NewLine + table);
+        }
+        return 0;
+    }
+}
+
+/// <summary>Comma-separated option values.</summary>
+internal static class Lists
+{
+    public static int[] Ints(string text, string option) => Split(text).Select(s =>
+        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
+            : throw new FormatException($"{option} takes comma-separated integers; '{s}' is not one.")).ToArray();
+
+    public static double[] Doubles(string text, string option) => Split(text).Select(s =>
+        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
+            : throw new FormatException($"{option} takes comma-separated numbers; '{s}' is not one.")).ToArray();
+
+    public static string[] Strings(string text) => Split(text);
+
+    private static string[] Split(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

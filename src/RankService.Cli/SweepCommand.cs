@@ -1,0 +1,177 @@
+using System.CommandLine;
+using System.Globalization;
+using RankService.Ranking.Baselines;
+using RankService.Ranking.Data;
+using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
+
+namespace RankService.Cli;
+
+/// <summary>
+/// <c>sweep</c>: trains every configuration of a grid (or a random sample of it) once per seed, in this process one
+/// after another, and writes a leaderboard of mean ± std test metrics sorted by validation NDCG@10. Each
+/// configuration is also a valid <c>POST /jobs</c> body (same option names), so the service can run any row as a job.
+/// </summary>
+internal static class SweepCommand
+{
+    private static readonly TrainingOptions Defaults = new();
+
+    private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'.", Required = true };
+    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => Defaults.Protocol };
+    private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => Defaults.SplitSeed };
+    private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated seeds; each configuration runs once per seed.", DefaultValueFactory = _ => "1,2,3" };
+    private static readonly Option<string> Loss = new("--loss") { Description = "Comma-separated losses.", DefaultValueFactory = _ => Defaults.Loss };
+    private static readonly Option<string> LearningRate = new("--lr") { Description = "Comma-separated learning rates.", DefaultValueFactory = _ => Format(Defaults.LearningRate) };
+    private static readonly Option<string> WeightDecay = new("--weight-decay") { Description = "Comma-separated weight decays.", DefaultValueFactory = _ => Format(Defaults.WeightDecay) };
+    private static readonly Option<string> EmbeddingDim = new("--embedding-dim") { Description = "Comma-separated embedding sizes.", DefaultValueFactory = _ => Format(Defaults.EmbeddingDim) };
+    private static readonly Option<string> Negatives = new("--negatives") { Description = "Comma-separated negatives per list.", DefaultValueFactory = _ => Format(Defaults.NegativesPerList) };
+    private static readonly Option<string> Epochs = new("--epochs") { Description = "Comma-separated epoch limits.", DefaultValueFactory = _ => Format(Defaults.Epochs) };
+    private static readonly Option<string> BatchSize = new("--batch-size") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => Format(Defaults.BatchSize) };
+    private static readonly Option<string> MaxListSize = new("--max-list-size") { Description = "Comma-separated list caps.", DefaultValueFactory = _ => Format(Defaults.MaxListSize) };
+    private static readonly Option<int> Patience = new("--patience") { DefaultValueFactory = _ => Defaults.Patience };
+    private static readonly Option<int> Random = new("--random") { Description = "Run this many configurations drawn from the grid (seeded by --sample-seed); 0 = the whole grid.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> SampleSeed = new("--sample-seed") { DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> Baselines = new("--baselines") { Description = "Comma-separated baselines to add to the table: popularity, bpr, ease (BPR once per seed).", DefaultValueFactory = _ => "" };
+    private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads; 0 = one per core.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<string> Out = new("--out") { Description = "Folder for the runs' checkpoints.", DefaultValueFactory = _ => "runs" };
+    private static readonly Option<string?> Results = new("--results") { Description = "Append the leaderboard to this Markdown file (e.g. bench/RESULTS.md)." };
+
+    public static Command Create()
+    {
+        var command = new Command("sweep", "Train a grid (or random sample) of configurations, each over several seeds, and write a leaderboard.");
+        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static int Run(ParseResult parse)
+    {
+        List<TrainingOptions> grid;
+        int[] seeds;
+        string[] baselines;
+        try
+        {
+            seeds = Lists.Ints(parse.GetValue(Seeds)!, "--seeds");
+            baselines = Lists.Strings(parse.GetValue(Baselines)!);
+            grid = (from loss in Lists.Strings(parse.GetValue(Loss)!)
+                    from lr in Lists.Doubles(parse.GetValue(LearningRate)!, "--lr")
+                    from wd in Lists.Doubles(parse.GetValue(WeightDecay)!, "--weight-decay")
+                    from dim in Lists.Ints(parse.GetValue(EmbeddingDim)!, "--embedding-dim")
+                    from negatives in Lists.Ints(parse.GetValue(Negatives)!, "--negatives")
+                    from epochs in Lists.Ints(parse.GetValue(Epochs)!, "--epochs")
+                    from batch in Lists.Ints(parse.GetValue(BatchSize)!, "--batch-size")
+                    from cap in Lists.Ints(parse.GetValue(MaxListSize)!, "--max-list-size")
+                    select Defaults with
+                    {
+                        Protocol = parse.GetValue(Protocol)!,
+                        SplitSeed = parse.GetValue(SplitSeed),
+                        Loss = loss,
+                        LearningRate = lr,
+                        WeightDecay = wd,
+                        EmbeddingDim = dim,
+                        NegativesPerList = negatives,
+                        Epochs = epochs,
+                        BatchSize = batch,
+                        MaxListSize = cap,
+                        Patience = parse.GetValue(Patience),
+                        Threads = parse.GetValue(Threads),
+                        Device = "auto",
+                    }).ToList();
+        }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        var errors = grid.SelectMany(o => o.Validate().Values).Distinct().ToList();
+        errors.AddRange(baselines.Where(b => !Baseline.Names.Contains(b)).Select(b => $"Unknown baseline '{b}'. Use any of: {string.Join(", ", Baseline.Names)}."));
+        if (seeds.Length == 0)
+        {
+            errors.Add("--seeds needs at least one seed.");
+        }
+        if (parse.GetValue(Random) < 0)
+        {
+            errors.Add("--random must be 0 (whole grid) or more.");
+        }
+        if (errors.Count > 0)
+        {
+            errors.ForEach(Console.Error.WriteLine);
+            return 2;
+        }
+        if (parse.GetValue(Random) is > 0 and int sample && sample < grid.Count)
+        {
+            var rng = new Random(parse.GetValue(SampleSeed));
+            grid = grid.OrderBy(_ => rng.Next()).Take(sample).ToList();
+        }
+
+        RatingDataset data;
+        try
+        {
+            data = TrainCommand.LoadData(parse.GetValue(Data)!, false);
+        }
+        catch (MovieLensDataException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 3;
+        }
+        string protocol = parse.GetValue(Protocol)!;
+        string sweepFolder = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-sweep-{data.Name}-{protocol}");
+        Console.WriteLine($"{data.Name}, {protocol}: {grid.Count} configurations x {seeds.Length} seeds; runs in {sweepFolder}");
+
+        var entries = new List<LeaderboardEntry>();
+        UserSplit split = EvaluationProtocol.Split(data, protocol, parse.GetValue(SplitSeed));
+        foreach (string model in baselines)
+        {
+            var entry = new LeaderboardEntry(model, model == Baseline.Ease ? "lambda tuned on validation" : model == Baseline.Bpr ? "dim 64, Adam 1e-3, batch 2048" : "", [], [], []);
+            foreach (int seed in model == Baseline.Bpr ? seeds : seeds.Take(1))
+            {
+                BaselineResult result = Baseline.Run(model, split, Trainer.Ks, new BprOptions { Seed = seed });
+                entry.Validation.Add(result.Validation);
+                entry.Test.Add(result.Test);
+                entry.Notes.Add(result.Chosen);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} seed {seed}: val NDCG@10 {result.Validation["NDCG@10"]:F4}, test NDCG@10 {result.Test["NDCG@10"]:F4} {result.Chosen}"));
+            }
+            entries.Add(entry);
+        }
+        for (int c = 0; c < grid.Count; c++)
+        {
+            TrainingOptions config = grid[c];
+            string name = Describe(config);
+            var entry = new LeaderboardEntry("two-tower", name, [], [], []);
+            var seconds = new List<double>();
+            foreach (int seed in seeds)
+            {
+                TrainingOptions options = config with { Seed = seed };
+                string run = Path.Combine(sweepFolder, $"{c + 1:D3}-seed{seed}");
+                TrainingResult result = new Trainer(options).Train(data, run);
+                entry.Validation.Add(result.BestValidation);
+                entry.Test.Add(result.Test);
+                entry.Notes.Add("");
+                seconds.Add(result.History.Count > 0 ? result.History.Average(h => h.EpochSeconds) : 0);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"[{c + 1}/{grid.Count}] {name} seed {seed}: best epoch {result.BestEpoch}/{result.History.Count}, val NDCG@10 {result.BestValidation.GetValueOrDefault("NDCG@10"):F4}, test NDCG@10 {result.Test.GetValueOrDefault("NDCG@10"):F4} Recall@10 {result.Test.GetValueOrDefault("Recall@10"):F4}"));
+            }
+            entry.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{seconds.Average():F2} s/epoch"));
+            entries.Add(entry);
+        }
+
+        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, sweep", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+            $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}; {grid.Count} configurations x seeds {string.Join(",", seeds)}; epoch times are inflated when the machine is shared.",
+            entries);
+        Console.WriteLine(table);
+        if (parse.GetValue(Results) is { Length: > 0 } file)
+        {
+            File.AppendAllText(file, Environment.NewLine + table);
+        }
+        return 0;
+    }
+
+    /// <summary>The swept fields, spelled as <c>rankservice train</c> options.</summary>
+    private static string Describe(TrainingOptions o) => string.Create(CultureInfo.InvariantCulture,
+        $"--loss {o.Loss} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --patience {o.Patience}");
+}
