@@ -41,6 +41,19 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Training_under_the_recbole_protocol_beats_popularity_and_reports_recall_and_precision()
+    {
+        TrainingOptions options = Options() with { Protocol = "recbole", Epochs = 10, WeightDecay = 1e-3 };
+        TrainingResult result = new Trainer(options).Train(Data, TestData.TempFolder());
+
+        double model = result.Test["NDCG@10"];
+        double popularity = result.PopularityTest["NDCG@10"];
+        Assert.True(model > popularity + 0.05, $"recbole: test NDCG@10 {model:F4} vs popularity {popularity:F4}");
+        Assert.True(result.Test["Recall@10"] > result.PopularityTest["Recall@10"]);
+        Assert.InRange(result.Test["Precision@10"], 0, 1);
+    }
+
+    [Fact]
     public void A_run_leaves_verifiable_best_and_last_checkpoints_and_tensorboard_events()
     {
         string run = TestData.TempFolder();
