@@ -117,6 +117,17 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_can_train_under_the_recbole_protocol_and_reports_recall_and_precision()
+    {
+        JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 2, protocol = "recbole", splitSeed = 5 });
+        JobView done = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Succeeded);
+        Assert.Equal("recbole", done.Options.Protocol);
+        Assert.Equal(5, done.Options.SplitSeed);
+        Assert.InRange(done.Test!["Recall@10"], 0, 1);
+        Assert.InRange(done.Test!["Precision@10"], 0, 1);
+    }
+
+    [Fact]
     public async Task A_job_whose_data_set_is_missing_fails_with_a_message_saying_where_to_put_it()
     {
         JobView job = await ApiHost.PostJobAsync(_client, new { dataset = "ml-100k" });
