@@ -98,7 +98,7 @@ public static class BprMatrixFactorization
                 optimizer.ZeroGrad();
                 Tensor scores = model.forward(tensor(batchUsers, dtype: ScalarType.Int64),
                     tensor(batchItems, new long[] { count, 2 }, dtype: ScalarType.Int64));
-                Tensor diff = scores.select(1, 0) - scores.select(1, 1);
+                Tensor diff = scores.select(1, 0).add(scores.select(1, 1).neg(), Losses.Scalars.One); // cached alpha: see Losses/Scalars.cs
                 Tensor loss = nn.functional.logsigmoid(diff).mean().neg();
                 loss.backward();
                 optimizer.Step();

@@ -118,10 +118,12 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         }
         else
         {
-            Tensor first = item.dim() == 2 ? user.unsqueeze(1) + item.unsqueeze(0) : user.unsqueeze(1) + item;
+            Tensor first = item.dim() == 2 ? user.unsqueeze(1).add(item.unsqueeze(0), Losses.Scalars.One) : user.unsqueeze(1).add(item, Losses.Scalars.One);
             scores = head_rest.forward(first).squeeze(-1);
         }
-        return scores + bias;
+        // Tensor + Tensor passes an implicit alpha Scalar that only the finalizer frees (a rare native crash
+        // mid-run, seen in long sweeps); a cached one stays alive.
+        return scores.add(bias, Losses.Scalars.One);
     }
 
     public override Tensor forward(Tensor users, Tensor items)
