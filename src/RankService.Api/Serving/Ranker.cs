@@ -8,61 +8,61 @@ namespace RankService.Api.Serving;
 public sealed record RankedMovie(int Rank, long MovieId, string Title, float Score);
 
 /// <summary>
-/// Top-k over the whole catalogue for one user: the user side and one matrix product in inference mode
-/// (<see cref="RankService.Ranking.Model.ModelScorer"/>), then a bounded min-heap over the model's reused buffers,
-/// so a request allocates only its answer.
+/// Top-k over the whole catalogue for one user: one SIMD matrix-vector product over the precomputed item vectors
+/// (<see cref="RankService.Ranking.Model.PrecomputedScorer"/>), the user's seen items skipped, and a bounded
+/// min-heap. Score and heap buffers are per thread and reused, so a request allocates only its answer and takes no
+/// lock.
 /// </summary>
 public static class Ranker
 {
-    /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first); null when the model was retired meanwhile.</summary>
-    public static IReadOnlyList<RankedMovie>? TopK(ServingModel model, int user, int k, bool includeSeen)
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    [ThreadStatic]
+    private static int[]? t_heap;
+
+    /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first).</summary>
+    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen)
     {
         ArgumentNullException.ThrowIfNull(model);
-        lock (model.Gate)
-        {
-            if (model.IsRetired)
-            {
-                return null;
-            }
-            float[] scores = model.Scores;
-            int[] heap = model.Heap;
-            model.Scorer.Score([user], scores);
-            ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
+        int n = model.ItemCount;
+        float[] scores = t_scores is { } s && s.Length >= n ? s : t_scores = new float[n];
+        int[] heap = t_heap is { } h && h.Length >= k ? h : t_heap = new int[Math.Max(k, 16)];
+        model.Scorer.ScoreUser(user, scores);
+        ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
 
-            int size = 0;
-            int next = 0;
-            for (int item = 0; item < scores.Length; item++)
+        // Candidates are the runs of items between consecutive seen items (both sorted ascending).
+        int size = 0;
+        int start = 0;
+        for (int next = 0; next <= seen.Length; next++)
+        {
+            int end = next < seen.Length ? seen[next] : n;
+            for (int item = start; item < end; item++)
             {
-                while (next < seen.Length && seen[next] < item)
-                {
-                    next++;
-                }
-                if (next < seen.Length && seen[next] == item)
-                {
-                    continue;
-                }
                 if (size < k)
                 {
                     heap[size] = item;
                     SiftUp(heap, scores, size++);
                 }
-                else if (Better(item, heap[0], scores))
+                else if (scores[item] > scores[heap[0]])
                 {
+                    // Items come in ascending order, so an equal score never beats a kept (lower) item.
                     heap[0] = item;
                     SiftDown(heap, scores, 0, size);
                 }
             }
-
-            var ranked = new RankedMovie[size];
-            for (int n = size; n > 0; n--)
-            {
-                int worst = heap[0];
-                heap[0] = heap[n - 1];
-                SiftDown(heap, scores, 0, n - 1);
-                ranked[n - 1] = new RankedMovie(n, model.Ids.ItemIds[worst], model.Ids.Titles[worst], scores[worst]);
-            }
-            return ranked;
+            start = Math.Max(start, end + 1);
         }
+
+        var ranked = new RankedMovie[size];
+        for (int m = size; m > 0; m--)
+        {
+            int worst = heap[0];
+            heap[0] = heap[m - 1];
+            SiftDown(heap, scores, 0, m - 1);
+            ranked[m - 1] = new RankedMovie(m, model.Ids.ItemIds[worst], model.Ids.Titles[worst], scores[worst]);
+        }
+        return ranked;
     }
 
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>.</summary>
