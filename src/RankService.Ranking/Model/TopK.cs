@@ -2,7 +2,7 @@ namespace RankService.Ranking.Model;
 
 /// <summary>
 /// Partial top-k of one row of scores: a bounded min-heap, O(n log k), allocation-free. Order: score descending,
-/// ties by lower index first; NaN never displaces a number. Items listed in <c>excluded</c> (sorted ascending) are
+/// ties by lower index first; NaN ranks like -∞. Items listed in <c>excluded</c> (sorted ascending) are
 /// skipped by walking the runs between them, with no per-item lookup.
 /// </summary>
 public static class TopK
@@ -29,7 +29,7 @@ public static class TopK
                     heap[size] = item;
                     SiftUp(heap, scores, size++);
                 }
-                else if (k > 0 && scores[item] > scores[heap[0]])
+                else if (k > 0 && Key(scores[item]) > Key(scores[heap[0]]))
                 {
                     // Items come in ascending order, so an equal score never beats a kept (lower) item.
                     heap[0] = item;
@@ -50,7 +50,14 @@ public static class TopK
     }
 
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>.</summary>
-    private static bool Better(int a, int b, ReadOnlySpan<float> scores) => scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
+    private static bool Better(int a, int b, ReadOnlySpan<float> scores)
+    {
+        float x = Key(scores[a]), y = Key(scores[b]);
+        return x > y || (x == y && a < b);
+    }
+
+    /// <summary>NaN as -∞, so every comparison is a total order.</summary>
+    private static float Key(float score) => float.IsNaN(score) ? float.NegativeInfinity : score;
 
     // Min-heap by rank: the root is the worst of the kept items.
     private static void SiftUp(Span<int> heap, ReadOnlySpan<float> scores, int i)
