@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Memory under ranking load: starts the host with a model trained on ml-100k (a short job), sends 10,000 ranking
+# requests for random known users and reads the host's RSS, then 90,000 more (100,000 in all) and reads it again.
+# Target (issue 6): RSS after 100,000 requests within 5% of RSS after the first 10,000 (no leak).
+# Usage: bench/rank-rss.sh        env: ML100K (data folder), REPEATS (3 host starts), MAX_USER (943), NO_APPEND=1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/lib/service.sh
+data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
+repeats="${REPEATS:-3}"
+export MAX_USER="${MAX_USER:-943}"
+out="$(mktemp -d)"
+cleanup() { svc_stop; rm -rf "$out"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ensure_wrk
+svc_build "$out"
+mkdir -p "$out/data" "$out/artifacts"
+ln -s "$data" "$out/data/ml-100k"
+# send N: exactly N requests over 16 connections; fails on any error.
+send() {
+  local line
+  line="$(REQUESTS="$1" wrk -t1 -c16 -d600s --timeout 5s -s bench/lib/count-requests.lua "$BENCH_URL" | grep '^RESULT')"
+  echo "$line" >&2
+  [[ "$(sed -nE 's/.*errors=([0-9]+).*/\1/p' <<<"$line")" == 0 ]] || { echo "errors during the run" >&2; return 1; }
+}
+rows=()
+for r in $(seq 1 "$repeats"); do
+  svc_start "$out" "$out/artifacts" "$out/data"
+  if [[ $r == 1 ]]; then
+    job="$(svc_post_job '{"dataset":"ml-100k","epochs":3}')"
+    svc_wait_job "$job" succeeded 600
+  fi
+  send 10000; sleep 1; first="$(svc_rss_kb)"
+  send 90000; sleep 1; last="$(svc_rss_kb)"
+  growth="$(python3 -c "print(f'{100 * ($last - $first) / $first:+.1f}')")"
+  echo "run $r: RSS after 10,000 = $((first / 1024)) MB, after 100,000 = $((last / 1024)) MB ($growth %)" >&2
+  rows+=("| $r | $((first / 1024)) | $((last / 1024)) | $growth % |")
+  svc_stop
+done
+cmd="bench/rank-rss.sh"; [[ -n "${REPEATS:-}" ]] && cmd="REPEATS=$repeats $cmd"
+{
+  echo
+  echo "### Host RSS under 100,000 rankings, ml-100k: \`$cmd\`"
+  echo
+  echo "$(date -u +%F), nproc $(nproc); wrk 1 thread, 16 connections, random known users, k=10; one fresh host per run. Target: growth from 10,000 to 100,000 requests within 5 %."
+  echo
+  echo "| run | RSS after 10,000 (MB) | RSS after 100,000 (MB) | growth |"
+  echo "|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+} >"$out/table.md"
+cat "$out/table.md"
+[[ "${NO_APPEND:-}" == 1 ]] || cat "$out/table.md" >>bench/RESULTS.md
