@@ -37,8 +37,9 @@ public sealed record SyntheticScaleOptions
 /// (capped at the catalogue size).</item>
 /// <item>Watched set: the latent model of <see cref="SyntheticMovieLens"/> (utility = Affinity · u·v + b_i), but
 /// Plackett-Luce is approximated for speed: about 3 n_u candidates are drawn by popularity (∝ exp b_i, alias table),
-/// and the n_u distinct ones with the highest Affinity · u·v + Gumbel noise are kept. User u &lt; Items always
-/// watches item u, so every movie is rated at least once and the catalogue has exactly <c>Items</c> movies.</item>
+/// and the n_u distinct ones with the highest Affinity · u·v + Gumbel noise are kept. User u always watches the
+/// items u, u + Users, u + 2 Users, ..., so every movie is rated at least once and the catalogue has exactly
+/// <c>Items</c> movies (hence MinRatingsPerUser × Users ≥ Items).</item>
 /// <item>Stars (half stars), times and titles as in <see cref="SyntheticMovieLens"/>; user and movie ids 1..N.</item>
 /// </list>
 /// </summary>
@@ -50,11 +51,11 @@ public static class SyntheticScale
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Users < 1 || options.Items < 1 || options.Dim < 1 || options.MinRatingsPerUser < 1
-            || options.MinRatingsPerUser > options.Items
+            || options.MinRatingsPerUser > options.Items || (long)options.MinRatingsPerUser * options.Users < options.Items
             || options.Ratings < (long)options.MinRatingsPerUser * options.Users
             || options.Ratings > (long)options.Users * options.Items)
         {
-            throw new ArgumentException("Need Users, Items, Dim >= 1, MinRatingsPerUser <= Items and MinRatingsPerUser × Users <= Ratings <= Users × Items.", nameof(options));
+            throw new ArgumentException("Need Users, Items, Dim >= 1, MinRatingsPerUser <= Items <= MinRatingsPerUser × Users <= Ratings <= Users × Items.", nameof(options));
         }
         Directory.CreateDirectory(folder);
         var rng = new Random(options.Seed);
@@ -89,11 +90,11 @@ public static class SyntheticScale
             int mark = u + 1;
             candidates.Clear();
             keys.Clear();
-            if (u < options.Items)
+            for (int forced = u; forced < options.Items; forced += options.Users)
             {
-                stamp[u] = mark;
-                candidates.Add(u);
-                keys.Add(float.PositiveInfinity); // always kept
+                stamp[forced] = mark;
+                candidates.Add(forced);
+                keys.Add(float.PositiveInfinity); // always kept: every movie gets rated
             }
             // Candidates by popularity until there are ~3n distinct ones (all items when n is close to the catalogue).
             int want = (int)Math.Min(options.Items, 3L * n);
