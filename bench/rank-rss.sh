@@ -2,12 +2,13 @@
 # Memory under ranking load: starts the host with a model trained on ml-100k (a short job), sends 10,000 ranking
 # requests for random known users and reads the host's RSS, then 90,000 more (100,000 in all) and reads it again.
 # Target (issue 6): RSS after 100,000 requests within 5% of RSS after the first 10,000 (no leak).
-# Usage: bench/rank-rss.sh        env: ML100K (data folder), REPEATS (3 host starts), MAX_USER (943), NO_APPEND=1
+# Usage: bench/rank-rss.sh        env: ML100K (data folder), REPEATS (3 host starts), MAX_USER (943), NO_APPEND=1,
+#        FIRST (10000) and TOTAL (100000) requests, smaller only to check the script
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/service.sh
 data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
-repeats="${REPEATS:-3}"
+repeats="${REPEATS:-3}" first_n="${FIRST:-10000}" total_n="${TOTAL:-100000}"
 export MAX_USER="${MAX_USER:-943}"
 out="$(mktemp -d)"
 cleanup() { svc_stop; rm -rf "$out"; }
@@ -32,21 +33,21 @@ for r in $(seq 1 "$repeats"); do
     job="$(svc_post_job '{"dataset":"ml-100k","epochs":3}')"
     svc_wait_job "$job" succeeded 600
   fi
-  send 10000; sleep 1; first="$(svc_rss_kb)"
-  send 90000; sleep 1; last="$(svc_rss_kb)"
+  send "$first_n"; sleep 1; first="$(svc_rss_kb)"
+  send $((total_n - first_n)); sleep 1; last="$(svc_rss_kb)"
   growth="$(python3 -c "print(f'{100 * ($last - $first) / $first:+.1f}')")"
-  echo "run $r: RSS after 10,000 = $((first / 1024)) MB, after 100,000 = $((last / 1024)) MB ($growth %)" >&2
+  echo "run $r: RSS after $first_n = $((first / 1024)) MB, after $total_n = $((last / 1024)) MB ($growth %)" >&2
   rows+=("| $r | $((first / 1024)) | $((last / 1024)) | $growth % |")
   svc_stop
 done
-cmd="bench/rank-rss.sh"; [[ -n "${REPEATS:-}" ]] && cmd="REPEATS=$repeats $cmd"
+cmd="bench/rank-rss.sh"; [[ -n "${REPEATS:-}${FIRST:-}${TOTAL:-}" ]] && cmd="REPEATS=$repeats FIRST=$first_n TOTAL=$total_n $cmd"
 {
   echo
-  echo "### Host RSS under 100,000 rankings, ml-100k: \`$cmd\`"
+  echo "### Host RSS under $total_n rankings, ml-100k: \`$cmd\`"
   echo
   echo "$(date -u +%F), nproc $(nproc); wrk 1 thread, 16 connections, random known users, k=10; one fresh host per run. Target: growth from 10,000 to 100,000 requests within 5 %."
   echo
-  echo "| run | RSS after 10,000 (MB) | RSS after 100,000 (MB) | growth |"
+  echo "| run | RSS after $first_n (MB) | RSS after $total_n (MB) | growth |"
   echo "|---|---|---|---|"
   printf '%s\n' "${rows[@]}"
 } >"$out/table.md"
