@@ -205,7 +205,7 @@ public sealed class JobsPageTests(Chromium chromium) : IClassFixture<Chromium>, 
     }
 
     [ChromiumFact]
-    public async Task A_running_job_shows_live_progress_and_curves_and_is_cancelled_with_the_tabs_api_key()
+    public async Task A_running_job_shows_live_progress_and_curves_is_cancelled_and_served_by_hand_with_the_tabs_api_key()
     {
         IPage page = await OpenPageAsync();
         await page.Locator("#api-key").FillAsync("a-test-key");
@@ -246,6 +246,18 @@ public sealed class JobsPageTests(Chromium chromium) : IClassFixture<Chromium>, 
         await Expect(row.Locator("button.cancel")).ToHaveCountAsync(0);
         await Expect(curves).ToHaveAttributeAsync("data-state", "cancelled");
         Assert.Equal(JobState.Cancelled, (await ApiHost.GetJobAsync(_http, id)).State);
+
+        // Cancelled after some epochs it keeps its best checkpoint: a model that serves only when chosen on the page.
+        ILocator model = page.Locator($"#models tr.model[data-job-id='{id}']");
+        IRequest activate = await page.RunAndWaitForRequestAsync(
+            () => model.Locator("button.activate").ClickAsync(),
+            r => r.Method == "POST" && r.Url.EndsWith($"/models/{id}/activate", StringComparison.Ordinal));
+        Assert.Equal("a-test-key", await activate.HeaderValueAsync("x-api-key"));
+        await Expect(model.Locator(".serving-badge")).ToHaveTextAsync("serving");
+        await page.Locator("#ranking-user").FillAsync("5");
+        await page.Locator("#ranking-submit").ClickAsync();
+        await Expect(page.Locator("#ranking-list li")).ToHaveCountAsync(10);
+        await Expect(page.Locator("#ranking-caption")).ToContainTextAsync(id);
 
         // Clearing the key forgets it.
         await page.Locator("#api-key-clear").ClickAsync();
