@@ -421,8 +421,9 @@
     const plotW = W - left - right, plotH = H - top - bottom;
     chart.replaceChildren();
 
+    // Short runs show all their planned epochs; long ones grow with the data, so early epochs stay readable.
     const lastEpoch = Math.max(1, ...series.flatMap(s => s.points.map(p => p[0])));
-    const xMax = Math.max(2, totalEpochs || 0, lastEpoch);
+    const xMax = Math.max(2, lastEpoch, (totalEpochs || 0) <= 20 ? (totalEpochs || 0) : 0);
     const [yLo, yHi] = yDomain([...series.flatMap(s => s.points.map(p => p[1])), ...baselines.map(b => b.value)]);
     const x = epoch => left + (epoch - 1) / (xMax - 1) * plotW;
     const y = value => top + (1 - (value - yLo) / (yHi - yLo)) * plotH;
@@ -435,14 +436,23 @@
       axes.append(svg('line', { class: 'grid', x1: left, x2: W - right, y1: y(v), y2: y(v) }));
       axes.append(svg('text', { class: 'tick', x: left - 6, y: y(v) + 4, 'text-anchor': 'end' }, tickLabel(v)));
     }
-    const xStep = Math.max(1, Math.ceil((xMax - 1) / 10));
-    for (let e = 1; e <= xMax; e += xStep) {
+    const xStep = Math.max(1, Math.round(tickStep(xMax - 1, 8)));
+    const xTicks = [1];
+    for (let e = xStep; e <= xMax; e += xStep) {
+      if (e - 1 >= xStep / 2) {
+        xTicks.push(e);
+      }
+    }
+    for (const e of xTicks) {
       axes.append(svg('text', { class: 'tick', x: x(e), y: H - bottom + 16, 'text-anchor': 'middle' }, String(e)));
     }
     axes.append(svg('line', { class: 'axis', x1: left, x2: W - right, y1: H - bottom, y2: H - bottom }));
     axes.append(svg('line', { class: 'axis', x1: left, x2: left, y1: top, y2: H - bottom }));
     axes.append(svg('text', { class: 'axis-label', x: W - right, y: H - 2, 'text-anchor': 'end' }, 'epoch'));
     chart.append(axes);
+    if (!series.some(s => s.points.some(p => Number.isFinite(p[1])))) {
+      chart.append(svg('text', { class: 'axis-label', x: left + plotW / 2, y: top + plotH / 2, 'text-anchor': 'middle' }, 'no epoch has finished yet'));
+    }
 
     if (bestEpoch > 0) {
       chart.append(svg('line', { class: 'best-epoch', x1: x(bestEpoch), x2: x(bestEpoch), y1: top, y2: H - bottom }));
@@ -516,14 +526,13 @@
 
     const totalEpochs = m.epochs.length > 0 ? m.epochs[m.epochs.length - 1].totalEpochs : (job.progress && job.progress.totalEpochs);
     const lossSeries = [{ name: 'train loss', points: m.epochs.map(e => [e.epoch, num(e.trainLoss)]) }];
-    // Losses made of parts (hybrid) show each part too.
-    const partNames = [...new Set(m.epochs.flatMap(e => Object.keys(e.lossParts || {})))];
-    if (partNames.length > 1) {
-      for (const part of partNames) {
-        lossSeries.push({ name: part, points: m.epochs.map(e => [e.epoch, num((e.lossParts || {})[part])]) });
-      }
-    }
     drawChart($('#loss-chart'), { series: lossSeries, totalEpochs, digits: 4 });
+    // The parts of a combined loss (hybrid) live on scales of their own: their last values, in words.
+    const last = m.epochs[m.epochs.length - 1];
+    const parts = Object.entries((last && last.lossParts) || {});
+    $('#loss-parts').textContent = parts.length > 1
+      ? `Epoch ${last.epoch} parts: ${parts.map(([name, value]) => `${name} ${fixed(value)}`).join(' · ')}`
+      : '';
 
     const present = [...new Set(m.epochs.flatMap(e => Object.keys(e.validation || {})))];
     const keys = VALIDATION_KEYS.filter(k => present.includes(k));
