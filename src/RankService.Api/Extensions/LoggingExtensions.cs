@@ -17,24 +17,26 @@ public static class LoggingExtensions
     }
 
     /// <summary>
-    /// One structured line per request: method, path, status, elapsed time. Successful rankings are logged at Debug
-    /// (off by default): at 20,000 requests/s an Information line each (console + file) costs more CPU than the
-    /// ranking itself. Their failures, and every other route, stay at Information (Error for 5xx and exceptions).
+    /// One structured line per request: method, path, status, elapsed time. Successful reads of jobs and models log at
+    /// Debug: the jobs page polls them every second or so and would bury everything else. Successful rankings log at
+    /// Debug too: at 20,000 requests/s an Information line each (console + file) costs more CPU than the ranking itself.
+    /// Failures stay at Information (Error for 5xx and exceptions).
     /// </summary>
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSerilogRequestLogging(options => options.GetLevel = RequestLevel);
+        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, error) =>
+            error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
+            : LogEventLevel.Information);
         return app;
     }
 
-    internal static LogEventLevel RequestLevel(HttpContext context, double elapsedMs, Exception? error)
-    {
-        if (error is not null || context.Response.StatusCode >= 500)
-        {
-            return LogEventLevel.Error;
-        }
-        bool ranking = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "GetRanking";
-        return ranking && context.Response.StatusCode < 400 ? LogEventLevel.Debug : LogEventLevel.Information;
-    }
+    private static bool IsPoll(HttpContext http) =>
+        HttpMethods.IsGet(http.Request.Method) && http.Response.StatusCode < 400
+        && (http.Request.Path.StartsWithSegments("/jobs") || http.Request.Path.StartsWithSegments("/models"));
+
+    private static bool IsRanking(HttpContext http) =>
+        http.Response.StatusCode < 400
+        && http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "GetRanking";
 }
