@@ -8,6 +8,8 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationO
 builder.AddSerilogLogging();
 builder.AddRankServiceOptions();
 builder.AddProblemHandling();
+builder.AddApiKeys();
+builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddTrainingJobs();
 builder.AddServing();
@@ -16,6 +18,8 @@ WebApplication app = builder.Build();
 
 app.UseProblemHandling();
 app.UseRequestLogging();
+app.UseRateLimits();
+app.UseApiKeys();
 app.UseApiDocumentation();
 app.UseJobsDashboard();
 
