@@ -93,7 +93,9 @@ public static class ErrorHandlingExtensions
                 ['$', '[', '\'', .. string rest] when rest.EndsWith("']", StringComparison.Ordinal) && !rest[..^2].Contains("']", StringComparison.Ordinal) => rest[..^2],
                 _ => null,
             };
-            Type? type = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
+            // The exception handler has cleared the endpoint by now; its feature keeps the one that failed.
+            Endpoint? endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
+            Type? type = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
             if (field is null || type is null)
             {
                 return null;

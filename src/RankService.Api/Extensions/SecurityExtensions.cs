@@ -25,7 +25,9 @@ public static class SecurityExtensions
         services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
         services.AddSingleton<IValidateOptions<JobsOptions>, DashboardAccessValidator>();
         services.AddSingleton<ApiKeyVerifier>();
-        // No default scheme: only endpoints with the policy authenticate, so open endpoints pay nothing.
+        // No default scheme: only endpoints with the policy authenticate, so open endpoints (rankings) pay nothing. Without
+        // the switch, ASP.NET Core makes a lone scheme the default and authenticates every request with it.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder().AddPolicy(ApiKeyPolicy, policy => policy
