@@ -45,12 +45,12 @@ public static class RankingApi
                 ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
             });
         }
-        if (k < 1)
+        if (k < 1 && registry.Find(name) is null)
         {
-            // Checked before looking for a model: a k below 1 is the caller's mistake even when no model exists yet.
+            // A k below 1 is the caller's mistake even before any model exists: a 400, not the 503 below.
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["k"] = [$"k must be 1 or more (at most the catalogue size); got {k}."],
+                ["k"] = [$"k must be between 1 and the catalogue size; got {k}."],
             });
         }
         int want = k ?? serving.Value.DefaultK;
