@@ -18,6 +18,7 @@ WebApplication app = builder.Build();
 
 app.UseProblemHandling();
 app.UseRequestLogging();
+app.UseRequestBodyLimit();
 app.UseRateLimits();
 app.UseApiKeys();
 app.UseApiDocumentation();

@@ -208,6 +208,19 @@ public sealed class SecuritySettingsTests
     private static bool IPAddressIsLoopback(Uri uri) => uri.IsLoopback;
 
     [Fact]
+    public async Task Without_keys_the_service_warns_at_start_that_changes_are_local_only()
+    {
+        var host = new ApiHost(withApiKey: false);
+        await using (host)
+        {
+            host.CreateClient().Dispose();
+        }
+        string logs = string.Concat(Directory.GetFiles(Path.Combine(host.ArtifactsRoot, "logs")).Select(File.ReadAllText));
+        Assert.Contains("No API keys configured", logs, StringComparison.Ordinal);
+        Assert.Contains("loopback", logs, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_dashboard_open_to_other_machines_takes_the_key()
     {
         await using var host = new ApiHost(overrides: new Dictionary<string, string?> { ["Jobs:DashboardLocalOnly"] = "false" });
@@ -306,6 +319,7 @@ public sealed class SecuritySettingsTests
         HttpResponseMessage sized = await client.PostAsync("/jobs", new StringContent(big, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, sized.StatusCode);
         Assert.Equal("application/problem+json", sized.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("at most 4096 are accepted", (await sized.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         // Chunked, with no Content-Length: cut off while reading.
         var chunked = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(big)));
@@ -315,6 +329,7 @@ public sealed class SecuritySettingsTests
         HttpResponseMessage streamed = await client.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
         Assert.Equal("application/problem+json", streamed.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("4096", (await streamed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString(), StringComparison.Ordinal);
 
         // Under the limit is fine.
         Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsJsonAsync("/jobs", new { epochs = 0 })).StatusCode);

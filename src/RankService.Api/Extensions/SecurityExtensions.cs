@@ -35,6 +35,19 @@ public static class SecurityExtensions
             .RequireAuthenticatedUser());
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<SecurityOptions>>((kestrel, security) =>
             kestrel.Limits.MaxRequestBodySize = security.Value.MaxRequestBodyBytes);
+        // A chunked body cut off by Kestrel leaves a bare 413: say the limit.
+        services.AddOptions<ProblemDetailsOptions>().Configure<IOptions<SecurityOptions>>((problems, security) =>
+        {
+            Action<ProblemDetailsContext>? earlier = problems.CustomizeProblemDetails;
+            problems.CustomizeProblemDetails = context =>
+            {
+                earlier?.Invoke(context);
+                if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge && context.ProblemDetails.Detail is null)
+                {
+                    context.ProblemDetails.Detail = $"At most {security.Value.MaxRequestBodyBytes} bytes of request body are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).";
+                }
+            };
+        });
         return builder;
     }
 
@@ -50,6 +63,36 @@ public static class SecurityExtensions
         }
         app.UseAuthentication();
         app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>
+    /// A body whose declared length is over <see cref="SecurityOptions.MaxRequestBodyBytes"/> answers 413 ProblemDetails
+    /// saying the limit before anything reads it; Kestrel's own limit (same value) cuts off a chunked body while it is read.
+    /// </summary>
+    public static WebApplication UseRequestBodyLimit(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        long limit = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.MaxRequestBodyBytes;
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > limit)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
+                    {
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Title = "The request body is too large",
+                        Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).",
+                    },
+                });
+                return;
+            }
+            await next(context);
+        });
         return app;
     }
 
