@@ -17,6 +17,7 @@ builder.AddServing();
 WebApplication app = builder.Build();
 
 app.UseProblemHandling();
+app.UseJobsPage();
 app.UseRequestLogging();
 app.UseRequestBodyLimit();
 app.UseRateLimits();
