@@ -1,7 +1,9 @@
 using System.CommandLine;
 using RankService.Cli;
 
-// rankservice train --data <MovieLens folder | synthetic> [options]: see README.md.
+// rankservice train --data <MovieLens folder | synthetic> [options]
+// rankservice export-embeddings --checkpoint <manifest | run folder> --out <folder>: see README.md.
 var root = new RootCommand("RankService: train and evaluate learning-to-rank recommenders on MovieLens.");
 root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ExportEmbeddingsCommand.Create());
 return root.Parse(args).Invoke();
