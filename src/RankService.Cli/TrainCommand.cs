@@ -169,27 +169,26 @@ internal static class TrainCommand
     }
 
     /// <summary>
-    /// One bar over the epochs: it advances when an epoch ends, its label shows that epoch's loss and validation
-    /// NDCG@10 (best so far marked), and Spectre's columns give elapsed time and the remaining-time estimate.
+    /// One bar over the epochs: it advances when an epoch ends, its label shows that epoch's train loss and validation
+    /// NDCG@10 (* when it is the best so far), and Spectre's columns give elapsed time and the remaining-time estimate.
+    /// Kept under 80 columns.
     /// </summary>
     private static TrainingResult TrainWithProgressBar(IAnsiConsole console, Trainer trainer, int epochs, RatingDataset data, string run, CancellationToken cancel)
     {
         TrainingResult? result = null;
-        double best = double.NaN;
         console.Progress()
             .AutoClear(false)
             .HideCompleted(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(),
-                new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 16 }, new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
             .Start(context =>
             {
-                ProgressTask task = context.AddTask(Markup.Escape($"epoch 0/{epochs}  training..."), maxValue: epochs);
+                ProgressTask task = context.AddTask(Markup.Escape($"epoch 0/{epochs} training..."), maxValue: epochs);
                 var progress = new SynchronousProgress<EpochReport>(r =>
                 {
                     double ndcg = r.Validation["NDCG@10"];
-                    best = r.IsBest ? ndcg : best;
                     task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                        $"epoch {r.Epoch}/{r.TotalEpochs}  loss {r.TrainLoss:F4}  val NDCG@10 {ndcg:F4}  best {best:F4}"));
+                        $"epoch {r.Epoch}/{r.TotalEpochs} loss {r.TrainLoss:G5} NDCG@10 {ndcg:F4}{(r.IsBest ? "*" : " ")}"));
                     task.Value = r.Epoch;
                 });
                 result = trainer.Train(data, run, progress, cancel);
