@@ -142,4 +142,21 @@ public sealed class ModelManifestAndExportTests(TrainedService service) : IClass
             Assert.True(problem.Errors.ContainsKey("fromModel"), string.Join("; ", problem.Errors.Keys));
         }
     }
+
+    [Fact]
+    public async Task The_openapi_document_describes_the_manifest_export_and_retrain_fields()
+    {
+        JsonElement doc = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        JsonElement paths = doc.GetProperty("paths");
+        Assert.Equal("GetModel", paths.GetProperty("/models/{id}").GetProperty("get").GetProperty("operationId").GetString());
+        JsonElement export = paths.GetProperty("/models/{id}/embeddings").GetProperty("get");
+        Assert.Contains("ids-npy", export.GetProperty("description").GetString(), StringComparison.Ordinal);
+        JsonElement ok = export.GetProperty("responses").GetProperty("200").GetProperty("content");
+        Assert.True(ok.TryGetProperty("text/csv", out _));
+        Assert.True(ok.TryGetProperty("application/octet-stream", out _));
+        Assert.Equal(["format", "id", "side"], export.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).Order());
+        JsonElement request = doc.GetProperty("components").GetProperty("schemas").GetProperty("JobRequest").GetProperty("properties");
+        Assert.Contains("manifest", request.GetProperty("fromModel").GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.True(request.TryGetProperty("training", out _));
+    }
 }
