@@ -30,6 +30,7 @@ public sealed partial class DeploymentDriftTests
         "Serilog:*", // Serilog.Settings.Configuration reads the whole section
         "Logging:*",
         "AllowedHosts",
+        "DOTNET_ROOT", "DOTNET_RUNNING_IN_CONTAINER", "APP_UID", // the .NET runtime and the aspnet image's own variables
     ];
 
     /// <summary>
@@ -70,7 +71,8 @@ public sealed partial class DeploymentDriftTests
     [Fact]
     public void Every_setting_in_compose_and_the_manifests_is_a_key_the_service_reads_with_a_valid_value()
     {
-        var settings = ComposeSettings().Concat(KubernetesSettings()).Concat(EnvExampleSettings()).ToList();
+        var settings = DockerfileSettings().Concat(ComposeSettings()).Concat(KubernetesSettings()).Concat(EnvExampleSettings()).ToList();
+        Assert.Contains(settings, s => s.Where == "Dockerfile" && s.Name == "Serilog__WriteTo__1__Args__path");
         Assert.Contains(settings, s => s.Name == "Service__Role");
         Assert.Contains(settings, s => s.Name == "Artifacts__Root");
         var problems = new List<string>();
@@ -353,6 +355,23 @@ public sealed partial class DeploymentDriftTests
         return settings;
     }
 
+    /// <summary>Every NAME=value of the Dockerfile's ENV instructions (continuation lines included).</summary>
+    private static List<(string Where, string Name, string? Value)> DockerfileSettings()
+    {
+        var settings = new List<(string, string, string?)>();
+        bool inEnv = false;
+        foreach (string line in File.ReadAllLines(System.IO.Path.Combine(Root, "Dockerfile")))
+        {
+            inEnv = inEnv || line.StartsWith("ENV ", StringComparison.Ordinal);
+            if (inEnv)
+            {
+                settings.AddRange(EnvPairPattern().Matches(line).Select(m => ("Dockerfile", m.Groups[1].Value, (string?)m.Groups[2].Value)));
+                inEnv = line.TrimEnd().EndsWith('\\');
+            }
+        }
+        return settings;
+    }
+
     private static List<(string Where, string Name, string? Value)> EnvExampleSettings() =>
         File.ReadAllLines(System.IO.Path.Combine(Root, ".env.example"))
             .Select(l => l.Trim())
@@ -454,6 +473,9 @@ public sealed partial class DeploymentDriftTests
         }
         throw new InvalidOperationException("RankService.sln not found above the test output folder.");
     }
+
+    [GeneratedRegex(@"([A-Za-z_][A-Za-z0-9_]*)=([^\s\\]+)")]
+    private static partial Regex EnvPairPattern();
 
     [GeneratedRegex(@"^EXPOSE\s+(\d+)\s*$", RegexOptions.Multiline)]
     private static partial Regex ExposePattern();

@@ -141,6 +141,11 @@ public sealed class ModelManifestAndExportTests(TrainedService service) : IClass
             ValidationProblemDetails problem = (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
             Assert.True(problem.Errors.ContainsKey("fromModel"), string.Join("; ", problem.Errors.Keys));
         }
+
+        HttpResponseMessage nulls = await _client.PostAsJsonAsync("/jobs", new { training = new { loss = (string?)null, hiddenSizes = (int[]?)null, head = (string?)null, epochs = 0 } }, ApiHost.Json);
+        Assert.Equal(HttpStatusCode.BadRequest, nulls.StatusCode);
+        ValidationProblemDetails epochs = (await nulls.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
+        Assert.Equal(["epochs"], epochs.Errors.Keys);
     }
 
     [Fact]

@@ -49,9 +49,17 @@ public sealed class JobService(
             errors["fromModel"] = ["Give fromModel or training, not both: fromModel takes the model's own training config."];
             return (trainingDefaults.CurrentValue, null);
         }
-        if (request.Training is not null)
+        if (request.Training is { } posted)
         {
-            return (request.Training, null);
+            // JSON null in a reference field would otherwise reach the trainer; a missing one takes the default.
+            TrainingOptions d = trainingDefaults.CurrentValue;
+            return (posted with
+            {
+                Loss = posted.Loss ?? d.Loss,
+                Head = posted.Head ?? d.Head,
+                Device = posted.Device ?? d.Device,
+                HiddenSizes = posted.HiddenSizes ?? d.HiddenSizes,
+            }, null);
         }
         if (request.FromModel is null)
         {
