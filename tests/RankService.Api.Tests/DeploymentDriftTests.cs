@@ -238,7 +238,8 @@ public sealed partial class DeploymentDriftTests
                 : "neither a Section__Key setting nor a known host or compose variable";
         }
         string key = name.Replace("__", ":", StringComparison.Ordinal);
-        if (HostKeys.Any(h => h.EndsWith(":*", StringComparison.Ordinal) && key.StartsWith(h[..^1], StringComparison.OrdinalIgnoreCase)))
+        if (HostKeys.Any(h => string.Equals(h, key, StringComparison.OrdinalIgnoreCase)
+            || (h.EndsWith(":*", StringComparison.Ordinal) && key.StartsWith(h[..^1], StringComparison.OrdinalIgnoreCase))))
         {
             return null;
         }
