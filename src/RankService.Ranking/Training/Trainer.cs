@@ -160,6 +160,10 @@ public sealed class Trainer
 
             var report = new EpochReport(epoch, o.Epochs, trainLoss, parts, validation, seconds, isBest);
             history.Add(report);
+            LogEpoch(board, report, o.LearningRate);
+            // Reported before the resume state is saved: a crash between the two repeats this epoch, so whoever
+            // records reports sees every epoch at least once (and a repeat replaces the earlier report).
+            progress?.Report(report);
             ResumeState.Save(checkpoints, model, optimizer, new ResumeState
             {
                 Epoch = epoch,
@@ -169,8 +173,6 @@ public sealed class Trainer
                 DatasetFingerprint = data.Fingerprint,
                 Training = o,
             });
-            LogEpoch(board, report, o.LearningRate);
-            progress?.Report(report);
 
             if (o.Patience > 0 && epoch - bestEpoch >= o.Patience)
             {

@@ -53,8 +53,8 @@ public class ResumeTests
         const int epochs = 5;
         string run = TestData.TempFolder();
         string copy = TestData.TempFolder();
-        // Snapshot the run's checkpoints as they stood after epoch 2 (reports come after the state is saved).
-        var snapshot = new Snapshot(2, Path.Combine(run, "checkpoints"), Path.Combine(copy, "checkpoints"));
+        // Snapshot the run's checkpoints as they stood after epoch 2: at epoch 3's report (made before its state is saved).
+        var snapshot = new Snapshot(3, Path.Combine(run, "checkpoints"), Path.Combine(copy, "checkpoints"));
         TrainingResult uninterrupted = new Trainer(Options(epochs)).Train(Data, run, snapshot);
 
         TrainingResult resumed = new Trainer(Options(epochs)).Train(Data, copy);
