@@ -16,7 +16,7 @@ public sealed class DistributedJobsTests
     [PostgresFact]
     public async Task A_job_posted_to_the_api_node_is_trained_by_the_worker_node_and_then_served_by_the_api_node()
     {
-        var cluster = new Cluster();
+        await using var cluster = new Cluster();
         await using ServiceNode api = ServiceNode.Start("Api", cluster);
         await using ServiceNode worker = ServiceNode.Start("Worker", cluster);
         await Task.WhenAll(api.WaitLiveAsync(), worker.WaitLiveAsync());
@@ -38,9 +38,27 @@ public sealed class DistributedJobsTests
     }
 
     [PostgresFact]
+    public async Task A_job_cancelled_on_the_api_node_stops_on_the_worker_within_a_batch_and_keeps_its_best_checkpoint()
+    {
+        await using var cluster = new Cluster();
+        await using ServiceNode api = ServiceNode.Start("Api", cluster);
+        await using ServiceNode worker = ServiceNode.Start("Worker", cluster);
+        await Task.WhenAll(api.WaitLiveAsync(), worker.WaitLiveAsync());
+
+        JobView job = await ApiHost.PostJobAsync(api.Client, new { dataset = "synthetic", epochs = 200, patience = 0 });
+        await ApiHost.WaitForAsync(api.Client, job.Id, j => j.Progress.Epoch >= 1);
+        Assert.Equal(HttpStatusCode.Accepted, (await api.Client.DeleteAsync($"/jobs/{job.Id}")).StatusCode);
+
+        JobView cancelled = await ApiHost.WaitForStateAsync(api.Client, job.Id, JobState.Cancelled);
+        Assert.InRange(cancelled.Progress.Epoch, 1, 199);
+        Assert.NotNull(cancelled.Checkpoint);
+        Assert.Null(cancelled.Error);
+    }
+
+    [PostgresFact]
     public async Task A_worker_killed_mid_training_is_replaced_and_the_job_continues_from_its_last_epoch_checkpoint()
     {
-        var cluster = new Cluster();
+        await using var cluster = new Cluster();
         await using ServiceNode api = ServiceNode.Start("Api", cluster);
         ServiceNode first = ServiceNode.Start("Worker", cluster);
         await Task.WhenAll(api.WaitLiveAsync(), first.WaitLiveAsync());
@@ -66,7 +84,7 @@ public sealed class DistributedJobsTests
     [PostgresFact]
     public async Task A_worker_stopped_with_sigterm_requeues_its_job_and_the_next_worker_continues_it()
     {
-        var cluster = new Cluster();
+        await using var cluster = new Cluster();
         await using ServiceNode api = ServiceNode.Start("Api", cluster);
         ServiceNode first = ServiceNode.Start("Worker", cluster);
         await Task.WhenAll(api.WaitLiveAsync(), first.WaitLiveAsync());

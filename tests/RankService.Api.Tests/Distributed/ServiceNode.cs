@@ -184,7 +184,7 @@ public sealed class ServiceNode : IAsyncDisposable
 }
 
 /// <summary>What the nodes of one test share: a fresh Hangfire schema in the test database and one artifacts folder.</summary>
-public sealed class Cluster
+public sealed class Cluster : IAsyncDisposable
 {
     public Cluster()
     {
@@ -200,4 +200,13 @@ public sealed class Cluster
     public string Schema { get; }
 
     public string StatusPath(string jobId) => Path.Combine(Artifacts, "jobs", jobId, "status.json");
+
+    /// <summary>Drops the test's Hangfire schema (call after its nodes have stopped).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Schema}\" CASCADE", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
 }
