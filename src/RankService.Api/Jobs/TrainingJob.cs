@@ -66,9 +66,14 @@ public sealed class TrainingJob(
                 OnEpoch(jobId, folder, report, first);
                 first = false;
             });
-            var trainer = new Trainer(options) { Log = message => logger.LogWarning("Job {JobId}: {Message}", jobId, message) };
+            var trainer = new Trainer(options)
+            {
+                Log = message => logger.LogWarning("Job {JobId}: {Message}", jobId, message),
+                // A job going back to the queue is evaluated by the run that finishes it; shutdown should not wait.
+                SkipEvaluationWhenCancelled = () => GoesBackToQueue(jobId, cancellationToken),
+            };
             TrainingResult result = trainer.Train(data, folder, progress, cancellation.Token);
-            if (result.Cancelled && Requeue(jobId, cancellationToken))
+            if (result.Cancelled && GoesBackToQueue(jobId, cancellationToken))
             {
                 cancellationToken.ThrowIfCancellationRequested();
             }
@@ -76,8 +81,11 @@ public sealed class TrainingJob(
         }
         catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
         {
-            if (Requeue(jobId, cancellationToken))
+            if (GoesBackToQueue(jobId, cancellationToken))
             {
+                // Rethrown on shutdown, Hangfire leaves the job in its queue for the next worker.
+                store.Update(jobId, r => r.State == JobState.Running ? r with { State = JobState.Queued } : r);
+                logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
                 throw;
             }
             Finish(jobId, store.Folder(jobId), result: null);
@@ -94,19 +102,11 @@ public sealed class TrainingJob(
     }
 
     /// <summary>
-    /// With shared storage, a stop that is not the user's (worker shutdown, SIGTERM) puts the job back to queued and
-    /// returns true: the caller rethrows, Hangfire requeues it, and the next worker continues after its last epoch.
+    /// With shared storage, a stop that is not the user's (worker shutdown, SIGTERM) sends the job back to the queue,
+    /// where the next worker continues it after its last saved epoch; with in-memory storage it fails as interrupted.
     /// </summary>
-    private bool Requeue(string jobId, CancellationToken hangfireToken)
-    {
-        if (!store.Shared || !hangfireToken.IsCancellationRequested || store.Find(jobId)?.CancelRequested == true)
-        {
-            return false;
-        }
-        store.Update(jobId, r => r.State == JobState.Running ? r with { State = JobState.Queued } : r);
-        logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
-        return true;
-    }
+    private bool GoesBackToQueue(string jobId, CancellationToken hangfireToken) =>
+        store.Shared && hangfireToken.IsCancellationRequested && store.Find(jobId)?.CancelRequested != true;
 
     private void WatchCancel(string jobId)
     {

@@ -42,6 +42,12 @@ public sealed class Trainer
     /// <summary>Receives warnings the caller should log (a resume state refused, so the run starts from epoch 1).</summary>
     public Action<string>? Log { get; init; }
 
+    /// <summary>
+    /// Asked when a run was cancelled: true skips the test and baseline evaluation (a service shutting down that will
+    /// resume the run elsewhere). Null or false evaluates the best checkpoint so far, as a finished run does.
+    /// </summary>
+    public Func<bool>? SkipEvaluationWhenCancelled { get; init; }
+
     /// <summary>Called before each batch with (epoch, batch, model): lets tests inject a fault.</summary>
     internal Action<int, int, TwoTowerModel>? BeforeBatch { get; init; }
 
@@ -182,6 +188,14 @@ public sealed class Trainer
         }
 
         IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
+        if (cancelled && SkipEvaluationWhenCancelled?.Invoke() == true)
+        {
+            return new TrainingResult(history, bestEpoch, bestValidation, test, test, test,
+                bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
+            {
+                ResumedAfterEpoch = resume?.Epoch ?? 0,
+            };
+        }
         if (bestEpoch > 0)
         {
             CheckpointStore.LoadWeightsInto(bestPath, model);

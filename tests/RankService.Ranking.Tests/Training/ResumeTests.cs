@@ -28,9 +28,12 @@ public class ResumeTests
         const int epochs = 6;
         string run = TestData.TempFolder();
         using var cancel = new CancellationTokenSource();
-        TrainingResult crashed = new Trainer(Options(epochs)).Train(Data, run, new CancelAfter(3, cancel), cancel.Token);
+        // As a worker shutting down: stop within a batch and skip the final evaluation (the resumed run does it).
+        TrainingResult crashed = new Trainer(Options(epochs)) { SkipEvaluationWhenCancelled = () => true }
+            .Train(Data, run, new CancelAfter(3, cancel), cancel.Token);
         Assert.True(crashed.Cancelled);
         Assert.Equal(3, crashed.History.Count);
+        Assert.Empty(crashed.Test);
 
         var log = new List<string>();
         var reported = new List<EpochReport>();
