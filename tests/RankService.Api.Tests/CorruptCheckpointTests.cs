@@ -22,8 +22,13 @@ public sealed class CorruptCheckpointTests
             using HttpClient client = host.CreateClient();
             JobView a = await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { epochs = 1, seed = 3 })).Id, JobState.Succeeded);
             JobView b = await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { epochs = 3, seed = 4 })).Id, JobState.Succeeded);
-            serving = (await client.GetFromJsonAsync<RankingResponse>("/users/2/ranking", ApiHost.Json))!.ModelJobId;
+            // b replaces a only when strictly better; its swap follows its record turning succeeded, so wait for it.
+            serving = b.BestValidation!["NDCG@10"] > a.BestValidation!["NDCG@10"] ? b.Id : a.Id;
             other = serving == a.Id ? b.Id : a.Id;
+            for (int i = 0; i < 600 && (await client.GetFromJsonAsync<RankingResponse>("/users/2/ranking", ApiHost.Json))!.ModelJobId != serving; i++)
+            {
+                await Task.Delay(100);
+            }
 
             Truncate(root, other);
             HttpResponseMessage response = await client.PostAsync($"/models/{other}/activate", null);
