@@ -43,37 +43,31 @@ public static class RankingApi
             });
         }
         int want = k ?? serving.Value.DefaultK;
-        while (true)
+        if (registry.Find(name) is not { } model)
         {
-            if (registry.Find(name) is not { } model)
-            {
-                return TypedResults.Problem(
-                    title: "No model to rank with yet",
-                    detail: $"No model has been trained on '{name}' yet: POST /jobs with {{\"dataset\": \"{name}\"}} to train one, then ask again once it has succeeded.",
-                    statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-            if (k is not null && (want < 1 || want > model.ItemCount))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    ["k"] = [$"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}."],
-                });
-            }
-            want = Math.Min(want, model.ItemCount);
-            if (!model.TryGetUser(id, out int user))
-            {
-                return TypedResults.Problem(new ProblemDetails
-                {
-                    Title = "User not found",
-                    Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
-                    Status = StatusCodes.Status404NotFound,
-                });
-            }
-            if (Ranker.TopK(model, user, want, includeSeen) is { } items)
-            {
-                return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, items));
-            }
-            // The model was swapped out while this request waited for it: rank with the new one.
+            return TypedResults.Problem(
+                title: "No model to rank with yet",
+                detail: $"No model has been trained on '{name}' yet: POST /jobs with {{\"dataset\": \"{name}\"}} to train one, then ask again once it has succeeded.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+        if (k is not null && (want < 1 || want > model.ItemCount))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["k"] = [$"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}."],
+            });
+        }
+        want = Math.Min(want, model.ItemCount);
+        if (!model.TryGetUser(id, out int user))
+        {
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Title = "User not found",
+                Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
+                Status = StatusCodes.Status404NotFound,
+            });
+        }
+        // A swap meanwhile is harmless: this model's precomputed arrays stay valid after it is retired.
+        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
     }
 }
