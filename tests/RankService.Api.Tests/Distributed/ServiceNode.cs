@@ -21,6 +21,7 @@ public sealed class ServiceNode : IAsyncDisposable
         _process = process;
         Port = port;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        Client.DefaultRequestHeaders.Add("X-Api-Key", ApiHost.TestKey);
     }
 
     public string Role { get; }
@@ -67,6 +68,7 @@ public sealed class ServiceNode : IAsyncDisposable
             ["Jobs__ShutdownTimeout"] = "00:00:30",
             ["Jobs__TrainingThreads"] = "1",
             ["Serving__PollInterval"] = "00:00:00.500",
+            ["Security__ApiKeyHashes__0"] = ApiHost.TestKeyHash,
             ["Artifacts__Root"] = cluster.Artifacts,
             ["Data__Root"] = Path.Combine(cluster.Root, "data"),
             ["Data__DefaultDataset"] = "synthetic",
