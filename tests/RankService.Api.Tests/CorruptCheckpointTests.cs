@@ -38,8 +38,8 @@ public sealed class CorruptCheckpointTests
             Assert.Equal(serving, (await client.GetFromJsonAsync<RankingResponse>("/users/2/ranking", ApiHost.Json))!.ModelJobId);
         }
 
-        // After a restart the truncated model is refused with a log line and the intact one serves.
-        File.Delete(Path.Combine(root, "serving.json"));
+        // After a restart the serving model (named in serving.json, so tried first) is truncated: it is refused with a
+        // log line and the intact one serves.
         Truncate(root, serving);
         Repair(root, other);
         await using var after = new ApiHost(root);
