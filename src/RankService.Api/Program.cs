@@ -25,9 +25,12 @@ app.UseApiKeys();
 app.UseApiDocumentation();
 app.UseJobsDashboard();
 
-app.MapJobsApi();
-app.MapRankingApi();
-app.MapModelsApi();
+if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks only
+{
+    app.MapJobsApi();
+    app.MapRankingApi();
+    app.MapModelsApi();
+}
 app.MapHealthApi();
 
 app.Run();

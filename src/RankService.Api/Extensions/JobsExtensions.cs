@@ -1,6 +1,8 @@
 using Hangfire;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Options;
 using RankService.Api.Jobs;
 using RankService.Api.Options;
@@ -12,8 +14,9 @@ namespace RankService.Api.Extensions;
 public static class JobsExtensions
 {
     /// <summary>
-    /// Job store over the artifacts folder, Hangfire on in-memory storage with one server for the training queue
-    /// (Jobs:WorkerCount workers), and a host shutdown timeout long enough for a job to stop cleanly.
+    /// Job store over the artifacts folder, Hangfire on InMemory or PostgreSql storage (Jobs:Storage) with one server
+    /// for the training queue (Jobs:WorkerCount workers) unless Service:Role is Api, the watcher that serves models
+    /// other nodes trained, and a host shutdown timeout long enough for a job to stop cleanly.
     /// </summary>
     public static IHostApplicationBuilder AddTrainingJobs(this IHostApplicationBuilder builder)
     {
@@ -31,22 +34,48 @@ public static class JobsExtensions
         services.AddHostedService<StartupService>();
 
         // Storage per host (not the static JobStorage.Current), so each host, and each test host, has its own queue.
-        services.AddSingleton<JobStorage>(_ => new InMemoryStorage(new InMemoryStorageOptions()));
+        services.AddSingleton<JobStorage>(provider => CreateStorage(provider.GetRequiredService<IOptions<JobsOptions>>().Value));
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());
-        services.AddHangfireServer((provider, server) =>
+        // An api node only enqueues; worker and all-in-one nodes run the training queue.
+        if (builder.Configuration.GetSection(ServiceOptions.Section).Get<ServiceOptions>() is not { RunsJobs: false })
         {
-            JobsOptions jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
-            server.Queues = [JobsOptions.TrainingQueue];
-            server.WorkerCount = jobs.WorkerCount;
-            server.ShutdownTimeout = jobs.ShutdownTimeout;
-            server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:training";
-        });
+            services.AddHangfireServer((provider, server) =>
+            {
+                JobsOptions jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
+                server.Queues = [JobsOptions.TrainingQueue];
+                server.WorkerCount = jobs.WorkerCount;
+                server.ShutdownTimeout = jobs.ShutdownTimeout;
+                server.ServerName = $"{Environment.MachineName}:{Environment.ProcessId}:training";
+            });
+        }
+        services.AddHostedService<ModelWatcher>();
         services.AddOptions<HostOptions>().Configure<IOptions<JobsOptions>>((host, jobs) =>
             host.ShutdownTimeout = jobs.Value.ShutdownTimeout + TimeSpan.FromSeconds(5));
         return builder;
+    }
+
+    /// <summary>
+    /// InMemory, or PostgreSql with the schema created on first start and a sliding invisibility timeout: a running
+    /// job's heartbeat keeps it from other workers, and a killed worker's job is handed out again after the timeout.
+    /// </summary>
+    private static JobStorage CreateStorage(JobsOptions jobs)
+    {
+        if (jobs.Storage == JobStorageKind.InMemory)
+        {
+            return new InMemoryStorage(new InMemoryStorageOptions());
+        }
+        var options = new PostgreSqlStorageOptions
+        {
+            PrepareSchemaIfNecessary = true,
+            SchemaName = jobs.SchemaName,
+            UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = jobs.InvisibilityTimeout,
+            QueuePollInterval = jobs.QueuePollInterval,
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(jobs.ConnectionString!, options), options);
     }
 
     /// <summary>
@@ -63,6 +92,13 @@ public static class JobsExtensions
             DisplayStorageConnectionString = false,
         });
         return app;
+    }
+
+    /// <summary>False on a Service:Role Worker node, which maps no jobs, rankings or models endpoints.</summary>
+    public static bool ServesHttpApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IOptions<ServiceOptions>>().Value.ServesHttpApi;
     }
 
     private sealed class DashboardAccessFilter(bool localOnly, ApiKeyVerifier keys) : IDashboardAuthorizationFilter

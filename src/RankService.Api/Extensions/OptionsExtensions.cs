@@ -6,7 +6,7 @@ namespace RankService.Api.Extensions;
 
 public static class OptionsExtensions
 {
-    /// <summary>Binds the Data, Training, Jobs, Serving and Artifacts sections and validates them at start-up.</summary>
+    /// <summary>Binds the Data, Training, Jobs, Service, Serving and Artifacts sections and validates them at start-up.</summary>
     public static IHostApplicationBuilder AddRankServiceOptions(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -25,7 +25,16 @@ public static class OptionsExtensions
             .ValidateOnStart();
         services.AddOptions<TrainingOptions>().Bind(config.GetSection(TrainingDefaultsOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrainingOptions>, TrainingDefaultsValidator>();
-        services.AddOptions<JobsOptions>().Bind(config.GetSection(JobsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<JobsOptions>().Bind(config.GetSection(JobsOptions.Section))
+            .PostConfigure(o => o.ConnectionString = config.GetConnectionString("Hangfire"))
+            .ValidateDataAnnotations()
+            .Validate(o => o.Storage != JobStorageKind.PostgreSql || !string.IsNullOrWhiteSpace(o.ConnectionString),
+                "Jobs:Storage PostgreSql needs ConnectionStrings:Hangfire (env ConnectionStrings__Hangfire), e.g. Host=127.0.0.1;Database=rankservice;Username=rankservice;Password=...")
+            .ValidateOnStart();
+        services.AddOptions<ServiceOptions>().Bind(config.GetSection(ServiceOptions.Section))
+            .Validate<IOptions<JobsOptions>>((o, jobs) => o.Role == ServiceRole.All || jobs.Value.Storage == JobStorageKind.PostgreSql,
+                "Service:Role Api or Worker needs Jobs:Storage PostgreSql: api and worker processes share the job queue through it.")
+            .ValidateOnStart();
         services.AddOptions<ServingOptions>().Bind(config.GetSection(ServingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<ArtifactsOptions>().Bind(config.GetSection(ArtifactsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         return builder;

@@ -36,6 +36,9 @@ public sealed record JobRecord
     public string? Error { get; init; }
     public string? HangfireJobId { get; init; }
 
+    /// <summary>The epoch the latest run of this job continued after (a worker killed or stopped earlier); 0 when it never resumed.</summary>
+    public int ResumedAfterEpoch { get; init; }
+
     /// <summary>The best validation NDCG@10, or negative infinity without one.</summary>
     public double SelectionScore =>
         BestValidation is not null && BestValidation.TryGetValue(Trainer.SelectionMetric, out double v) ? v : double.NegativeInfinity;

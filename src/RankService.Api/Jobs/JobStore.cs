@@ -12,6 +12,9 @@ namespace RankService.Api.Jobs;
 /// <see cref="JobRecord"/>, written to a temporary file and renamed), <c>metrics.jsonl</c> (one
 /// <see cref="EpochReport"/> a line), <c>checkpoints/</c> and <c>tensorboard/</c>. Records are cached in memory and
 /// every change goes through <see cref="Update"/> under one lock, so concurrent writers never lose a change.
+/// With shared job storage (PostgreSql) several processes share the folder: reads then pick up records other
+/// processes wrote (by file time), and <see cref="Update"/> re-reads the record under a per-job lock file, so api and
+/// worker nodes agree on each job's state.
 /// </summary>
 public sealed partial class JobStore
 {
@@ -28,36 +31,22 @@ public sealed partial class JobStore
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, JobRecord> _records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTime> _readAt = new(StringComparer.Ordinal);
     private readonly ILogger<JobStore> _logger;
 
-    public JobStore(IOptions<ArtifactsOptions> options, ILogger<JobStore> logger)
+    public JobStore(IOptions<ArtifactsOptions> options, IOptions<JobsOptions> jobs, ILogger<JobStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(jobs);
         _logger = logger;
+        Shared = jobs.Value.Storage != JobStorageKind.InMemory;
         Root = Path.Combine(options.Value.FullRoot, "jobs");
         Directory.CreateDirectory(Root);
-        foreach (string folder in Directory.EnumerateDirectories(Root))
-        {
-            string id = Path.GetFileName(folder);
-            string status = Path.Combine(folder, "status.json");
-            if (!IsValidId(id) || !File.Exists(status))
-            {
-                continue;
-            }
-            try
-            {
-                JobRecord? record = JsonSerializer.Deserialize<JobRecord>(File.ReadAllBytes(status), Json);
-                if (record is not null)
-                {
-                    _records[id] = record;
-                }
-            }
-            catch (JsonException e)
-            {
-                _logger.LogWarning(e, "Skipping job {JobId}: its status record is unreadable", id);
-            }
-        }
+        Rescan();
     }
+
+    /// <summary>True when other processes may write the same job folders (shared job storage).</summary>
+    public bool Shared { get; }
 
     /// <summary>The folder that holds one folder per job.</summary>
     public string Root { get; }
@@ -80,6 +69,7 @@ public sealed partial class JobStore
         {
             Write(record);
             _records[record.Id] = record;
+            _readAt[record.Id] = File.GetLastWriteTimeUtc(StatusPath(record.Id));
         }
         return record;
     }
@@ -88,6 +78,10 @@ public sealed partial class JobStore
     {
         lock (_gate)
         {
+            if (Shared && IsValidId(id))
+            {
+                Refresh(id);
+            }
             return _records.GetValueOrDefault(id);
         }
     }
@@ -97,6 +91,10 @@ public sealed partial class JobStore
     {
         lock (_gate)
         {
+            if (Shared)
+            {
+                Rescan();
+            }
             return _records.Values.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal).ToList();
         }
     }
@@ -107,6 +105,11 @@ public sealed partial class JobStore
         ArgumentNullException.ThrowIfNull(change);
         lock (_gate)
         {
+            using FileStream? crossProcess = Shared && IsValidId(id) ? LockJob(id) : null;
+            if (crossProcess is not null)
+            {
+                Refresh(id);
+            }
             if (!_records.TryGetValue(id, out JobRecord? current))
             {
                 return null;
@@ -116,10 +119,70 @@ public sealed partial class JobStore
             {
                 Write(next);
                 _records[id] = next;
+                _readAt[id] = File.GetLastWriteTimeUtc(StatusPath(id));
             }
             return next;
         }
     }
+
+    /// <summary>Reads every job folder's record that is new or changed since it was last read (call under the gate).</summary>
+    private void Rescan()
+    {
+        foreach (string folder in Directory.EnumerateDirectories(Root))
+        {
+            string id = Path.GetFileName(folder);
+            if (IsValidId(id))
+            {
+                Refresh(id);
+            }
+        }
+    }
+
+    /// <summary>Reads a job's status record when its file changed since it was last read (call under the gate).</summary>
+    private void Refresh(string id)
+    {
+        string status = StatusPath(id);
+        DateTime written = File.GetLastWriteTimeUtc(status);
+        if (!File.Exists(status) || (_readAt.TryGetValue(id, out DateTime read) && read == written))
+        {
+            return;
+        }
+        try
+        {
+            if (JsonSerializer.Deserialize<JobRecord>(File.ReadAllBytes(status), Json) is { } record)
+            {
+                _records[id] = record;
+                _readAt[id] = written;
+            }
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            _logger.LogWarning(e, "Skipping job {JobId}: its status record is unreadable", id);
+            _readAt[id] = written;
+        }
+    }
+
+    /// <summary>
+    /// An exclusive lock on <c>status.lock</c> in the job's folder (.NET takes an advisory lock for FileShare.None), so a
+    /// read-modify-write of the record by one process never interleaves with another's.
+    /// </summary>
+    private FileStream LockJob(string id)
+    {
+        string path = Path.Combine(Folder(id), "status.lock");
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 500 && Directory.Exists(Folder(id)))
+            {
+                Thread.Sleep(10);
+            }
+        }
+    }
+
+    private string StatusPath(string id) => Path.Combine(Folder(id), "status.json");
 
     /// <summary>Marks every job left queued or running by an earlier process as failed ("interrupted"). Returns how many.</summary>
     public int FailInterrupted()
@@ -188,7 +251,26 @@ public sealed partial class JobStore
     }
 
     private void Write(JobRecord record) =>
-        WriteAtomically(Path.Combine(Folder(record.Id), "status.json"), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+        WriteAtomically(StatusPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+
+    /// <summary>Keeps the epochs before <paramref name="epoch"/> (a resumed run reports the later ones again); returns what was kept.</summary>
+    public IReadOnlyList<EpochReport> TruncateMetrics(string id, int epoch)
+    {
+        IReadOnlyList<EpochReport> all = ReadMetrics(id);
+        List<EpochReport> kept = all.Where(r => r.Epoch < epoch).ToList();
+        // Rewritten even when nothing is dropped: a torn last line (a crash mid-append) must not precede new lines.
+        if (File.Exists(Path.Combine(Folder(id), "metrics.jsonl")))
+        {
+            var bytes = new List<byte>();
+            foreach (EpochReport report in kept)
+            {
+                bytes.AddRange(JsonSerializer.SerializeToUtf8Bytes(report, JsonLine));
+                bytes.Add((byte)'\n');
+            }
+            WriteAtomically(Path.Combine(Folder(id), "metrics.jsonl"), [.. bytes]);
+        }
+        return kept;
+    }
 
     /// <summary>Temporary file, flushed, then renamed over the target: a reader sees the old or the new content.</summary>
     public static void WriteAtomically(string path, byte[] bytes)

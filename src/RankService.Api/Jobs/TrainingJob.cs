@@ -12,7 +12,11 @@ namespace RankService.Api.Jobs;
 /// <summary>
 /// The Hangfire job that trains one model: runs on the training queue, synchronously on the worker thread, never
 /// retried. Progress goes to the job's status record and metrics file after every epoch; a better finished model
-/// is handed to the <see cref="ModelRegistry"/>. Every log line it writes carries its <c>JobId</c>.
+/// is handed to the <see cref="ModelRegistry"/> (on an api node, <see cref="ModelWatcher"/> finds it). Every log line
+/// it writes carries its <c>JobId</c>.
+/// With shared storage (PostgreSql) a job whose worker died is run again by Hangfire: it finds its record still
+/// running and the trainer continues after the last saved epoch; a job stopped by shutdown goes back to queued and is
+/// requeued for the next worker.
 /// </summary>
 public sealed class TrainingJob(
     JobStore store,
@@ -20,6 +24,7 @@ public sealed class TrainingJob(
     IDatasetProvider datasets,
     ModelRegistry models,
     IOptions<JobsOptions> jobsOptions,
+    IOptions<ServiceOptions> serviceOptions,
     ILogger<TrainingJob> logger)
 {
     public const string ShutdownMessage = "interrupted: the service shut down while the job ran";
@@ -31,14 +36,19 @@ public sealed class TrainingJob(
     {
         using IDisposable _ = LogContext.PushProperty("JobId", jobId);
         using JobCancellations.Registration cancellation = cancellations.Register(jobId, cancellationToken);
-        JobRecord? record = store.Update(jobId, r => r.State == JobState.Queued
-            ? r with { State = JobState.Running, StartedAt = DateTimeOffset.UtcNow }
+        // Running means an earlier run died (shared storage hands the job out again): carry on from its state.
+        JobRecord? record = store.Update(jobId, r => r.State is JobState.Queued or JobState.Running && !r.CancelRequested
+            ? r with { State = JobState.Running, StartedAt = r.StartedAt ?? DateTimeOffset.UtcNow }
             : r);
-        if (record is null || record.State != JobState.Running)
+        if (record is null || record.State != JobState.Running || record.CancelRequested)
         {
             logger.LogInformation("Job {JobId} is {State}; not running it", jobId, record?.State.ToString() ?? "unknown");
             return;
         }
+        // Another node's DELETE /jobs/{id} only reaches this process through the shared record.
+        using Timer? cancelWatch = store.Shared
+            ? new Timer(_ => WatchCancel(jobId), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1))
+            : null;
 
         try
         {
@@ -50,12 +60,34 @@ public sealed class TrainingJob(
 
             TrainingOptions options = record.Options with { Threads = record.Options.Threads > 0 ? record.Options.Threads : jobsOptions.Value.TrainingThreads };
             string folder = store.Folder(jobId);
-            var progress = new SynchronousProgress<EpochReport>(report => OnEpoch(jobId, folder, report));
-            TrainingResult result = new Trainer(options).Train(data, folder, progress, cancellation.Token);
+            bool first = true;
+            var progress = new SynchronousProgress<EpochReport>(report =>
+            {
+                OnEpoch(jobId, folder, report, first);
+                first = false;
+            });
+            var trainer = new Trainer(options)
+            {
+                Log = message => logger.LogWarning("Job {JobId}: {Message}", jobId, message),
+                // A job going back to the queue is evaluated by the run that finishes it; shutdown should not wait.
+                SkipEvaluationWhenCancelled = () => GoesBackToQueue(jobId, cancellationToken),
+            };
+            TrainingResult result = trainer.Train(data, folder, progress, cancellation.Token);
+            if (result.Cancelled && GoesBackToQueue(jobId, cancellationToken))
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
             Finish(jobId, folder, result);
         }
         catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
         {
+            if (GoesBackToQueue(jobId, cancellationToken))
+            {
+                // Rethrown on shutdown, Hangfire leaves the job in its queue for the next worker.
+                store.Update(jobId, r => r.State == JobState.Running ? r with { State = JobState.Queued } : r);
+                logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
+                throw;
+            }
             Finish(jobId, store.Folder(jobId), result: null);
         }
         catch (Exception e)
@@ -69,13 +101,38 @@ public sealed class TrainingJob(
         }
     }
 
-    private void OnEpoch(string jobId, string folder, EpochReport report)
+    /// <summary>
+    /// With shared storage, a stop that is not the user's (worker shutdown, SIGTERM) sends the job back to the queue,
+    /// where the next worker continues it after its last saved epoch; with in-memory storage it fails as interrupted.
+    /// </summary>
+    private bool GoesBackToQueue(string jobId, CancellationToken hangfireToken) =>
+        store.Shared && hangfireToken.IsCancellationRequested && store.Find(jobId)?.CancelRequested != true;
+
+    private void WatchCancel(string jobId)
     {
+        try
+        {
+            if (store.Find(jobId)?.CancelRequested == true)
+            {
+                cancellations.Cancel(jobId);
+            }
+        }
+        catch (IOException e)
+        {
+            logger.LogWarning(e, "Job {JobId}: cannot read its status record", jobId);
+        }
+    }
+
+    private void OnEpoch(string jobId, string folder, EpochReport report, bool firstOfRun)
+    {
+        // A resumed run's first report follows its last saved epoch: drop anything recorded after that.
+        double earlierSeconds = firstOfRun ? store.TruncateMetrics(jobId, report.Epoch).Sum(r => r.EpochSeconds) : double.NaN;
         store.AppendMetrics(jobId, report);
         store.Update(jobId, r => r with
         {
             Epoch = report.Epoch,
-            EpochSeconds = r.EpochSeconds + report.EpochSeconds,
+            EpochSeconds = (firstOfRun ? earlierSeconds : r.EpochSeconds) + report.EpochSeconds,
+            ResumedAfterEpoch = firstOfRun ? report.Epoch - 1 : r.ResumedAfterEpoch,
             BestEpoch = report.IsBest ? report.Epoch : r.BestEpoch,
             BestValidation = report.IsBest ? report.Validation : r.BestValidation,
             Checkpoint = report.IsBest ? BestManifest(folder) : r.Checkpoint,
@@ -109,7 +166,7 @@ public sealed class TrainingJob(
         }
         logger.LogInformation("Job {JobId} {State} after {Epochs} epochs; best epoch {BestEpoch}, validation NDCG@10 {Ndcg:F4}",
             jobId, record.State.ToString().ToLowerInvariant(), record.Epoch, record.BestEpoch, record.SelectionScore);
-        if (record.State == JobState.Succeeded)
+        if (record.State == JobState.Succeeded && serviceOptions.Value.ServesHttpApi)
         {
             models.OfferFinished(record);
         }

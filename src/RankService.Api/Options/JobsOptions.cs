@@ -21,7 +21,35 @@ public sealed class JobsOptions
     /// <summary>Serve the Hangfire dashboard at <c>/hangfire</c> to local requests only.</summary>
     public bool DashboardLocalOnly { get; set; } = true;
 
+    /// <summary>Where Hangfire keeps its queue: InMemory (one process, lost on restart) or PostgreSql (shared, durable).</summary>
+    public JobStorageKind Storage { get; set; } = JobStorageKind.InMemory;
+
+    /// <summary>PostgreSql: from <c>ConnectionStrings:Hangfire</c> (env <c>ConnectionStrings__Hangfire</c>), not from this section.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>PostgreSql: the schema Hangfire creates its tables in on first start.</summary>
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$")]
+    public string SchemaName { get; set; } = "hangfire";
+
+    /// <summary>
+    /// PostgreSql: a job whose worker stopped sending heartbeats (killed, machine lost) is handed to another worker
+    /// after this long. Heartbeats slide it while the job runs, so long jobs are never run twice.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:05", "01:00:00")]
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>PostgreSql: how often an idle worker looks for a queued job.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>Intra-op threads for training; 0 = one per core.</summary>
     [Range(0, 1024)]
     public int TrainingThreads { get; set; }
+}
+
+/// <summary>Hangfire storage (<c>Jobs:Storage</c>).</summary>
+public enum JobStorageKind
+{
+    InMemory,
+    PostgreSql,
 }

@@ -13,4 +13,11 @@ public sealed class ServingOptions
 
     /// <summary>Load the serving model of each data set from the artifacts folder at start.</summary>
     public bool LoadOnStart { get; set; } = true;
+
+    /// <summary>
+    /// With shared job storage (PostgreSql), how often an API node looks for jobs other nodes finished and serves a
+    /// better model; 0 turns it off.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -159,7 +159,7 @@ public static class CheckpointStore
 
     public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 
-    private static byte[] ReadChecked(string folder, string file, string expectedSha)
+    internal static byte[] ReadChecked(string folder, string file, string expectedSha)
     {
         string path = Path.Combine(folder, file);
         if (Path.GetFileName(file) != file || !File.Exists(path))
@@ -175,7 +175,7 @@ public static class CheckpointStore
         return bytes;
     }
 
-    private static void WriteAtomically(string path, byte[] bytes)
+    internal static void WriteAtomically(string path, byte[] bytes)
     {
         string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -86,6 +87,67 @@ public sealed class AdamOptimizer : IDisposable
             Tensor denominator = _v[i].sqrt().div_(sqrtCorrection2).add_(_eps);
             p.addcdiv_(_m[i], denominator, stepSize);
         }
+    }
+
+    private const int StateMagic = 0x4D414441; // "ADAM"
+
+    /// <summary>
+    /// Writes the step count and both moment estimates (parameter order) so a resumed run continues with the
+    /// same update it would have made; the hyper-parameters come from the options, not from the state.
+    /// </summary>
+    public void Save(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        writer.Write(StateMagic);
+        writer.Write(Steps);
+        writer.Write(_parameters.Length);
+        foreach (Tensor t in _m.Concat(_v))
+        {
+            // As float64, which holds float32 (and float64) parameters exactly.
+            using Tensor cpu = t.detach().cpu().to_type(ScalarType.Float64).contiguous();
+            double[] values = cpu.data<double>().ToArray();
+            writer.Write(values.Length);
+            writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+        }
+    }
+
+    /// <summary>Restores what <see cref="Save"/> wrote; throws <see cref="InvalidDataException"/> when it does not fit these parameters.</summary>
+    public void Load(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        if (reader.ReadInt32() != StateMagic)
+        {
+            throw new InvalidDataException("Not an Adam state.");
+        }
+        int steps = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        if (steps < 0 || count != _parameters.Length)
+        {
+            throw new InvalidDataException($"Adam state holds {count} parameters; this model has {_parameters.Length}.");
+        }
+        var loaded = new List<double[]>(2 * count);
+        foreach (Tensor t in _m.Concat(_v))
+        {
+            int length = reader.ReadInt32();
+            if (length != t.numel())
+            {
+                throw new InvalidDataException($"Adam state has {length} values for a parameter of {t.numel()}.");
+            }
+            var values = new double[length];
+            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+            loaded.Add(values);
+        }
+        // Only copy once the whole state has been read, so a refused state leaves the optimiser untouched.
+        using var noGrad = no_grad();
+        int i = 0;
+        foreach (Tensor t in _m.Concat(_v))
+        {
+            using Tensor source = tensor(loaded[i++], t.shape, dtype: ScalarType.Float64);
+            t.copy_(source);
+        }
+        Steps = steps;
     }
 
     public void Dispose()

@@ -21,4 +21,8 @@ public sealed record TrainingResult(
     string BestCheckpoint,
     string LastCheckpoint,
     bool StoppedEarly,
-    bool Cancelled);
+    bool Cancelled)
+{
+    /// <summary>The epoch a resumed run continued after (its earlier epochs are in <see cref="History"/>); 0 for a fresh run.</summary>
+    public int ResumedAfterEpoch { get; init; }
+}

@@ -16,6 +16,9 @@ namespace RankService.Ranking.Training;
 /// RecBole's random 80/10/10): Adam with L2 weight decay, gradient-norm
 /// clipping, early stopping on validation NDCG@10, best and last checkpoints, TensorBoard scalars.
 /// At the end the best checkpoint is reloaded and evaluated on test, next to the popularity baseline.
+/// After every epoch it also saves a <see cref="ResumeState"/>; a run into a folder that holds one continues after
+/// its last epoch (a crashed or stopped job run again). Each epoch reseeds its random streams from (seed, epoch), so
+/// a resumed run draws what the uninterrupted run would have.
 /// The loop runs on the calling thread with one dispose scope per batch; call it from a background thread.
 /// </summary>
 public sealed class Trainer
@@ -37,6 +40,21 @@ public sealed class Trainer
         _options = options;
     }
 
+    /// <summary>Receives warnings the caller should log (a resume state refused, so the run starts from epoch 1).</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// Asked when a run was cancelled: true skips the test and baseline evaluation (a service shutting down that will
+    /// resume the run elsewhere). Null or false evaluates the best checkpoint so far, as a finished run does.
+    /// </summary>
+    public Func<bool>? SkipEvaluationWhenCancelled { get; init; }
+
+    /// <summary>Called before each batch with (epoch, batch, model): lets tests inject a fault.</summary>
+    internal Action<int, int, TwoTowerModel>? BeforeBatch { get; init; }
+
+    /// <summary>The seed of an epoch's shuffling, negative sampling, tie breaking and dropout.</summary>
+    internal static int EpochSeed(int seed, int epoch) => unchecked((seed * 1_000_003) + epoch);
+
     /// <summary>
     /// Runs training. <paramref name="runFolder"/> receives <c>checkpoints/</c> and <c>tensorboard/</c>.
     /// Cancellation stops within one batch; the best checkpoint so far stays valid and is evaluated.
@@ -56,11 +74,27 @@ public sealed class Trainer
         Directory.CreateDirectory(checkpoints);
 
         torch.manual_seed(o.Seed);
-        var rng = new Random(o.Seed);
-        using var generator = new Generator((ulong)o.Seed, device);
-        using var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
+        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
         model.to(device);
-        using var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
+        var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
+        ResumeState? resume = null;
+        try
+        {
+            resume = ResumeState.TryLoad(checkpoints, data.Fingerprint, o, model, optimizer);
+        }
+        catch (CheckpointException e)
+        {
+            Log?.Invoke($"Not resuming: {e.Message} Training starts from epoch 1.");
+            // A refused load may have touched the model: start again from the seeded initialisation.
+            optimizer.Dispose();
+            model.Dispose();
+            torch.manual_seed(o.Seed);
+            model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
+            model.to(device);
+            optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
+        }
+        using TwoTowerModel ownedModel = model;
+        using AdamOptimizer ownedOptimizer = optimizer;
         var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(runFolder, "tensorboard")); // appends each event to its file as it is added
 
         (string idsFile, string idsSha) = CheckpointStore.SaveIds(checkpoints, new CheckpointIds(
@@ -92,10 +126,25 @@ public sealed class Trainer
         string lastPath = CheckpointStore.ManifestPath(checkpoints, "last");
         bool cancelled = false;
         bool stoppedEarly = false;
+        int firstEpoch = 1;
+        if (resume is not null)
+        {
+            history.AddRange(resume.History);
+            bestEpoch = resume.BestEpoch;
+            bestValidation = resume.BestValidation;
+            best = bestEpoch > 0 ? bestValidation[SelectionMetric] : double.NegativeInfinity;
+            firstEpoch = resume.Epoch + 1;
+            stoppedEarly = o.Patience > 0 && resume.Epoch - bestEpoch >= o.Patience;
+            Log?.Invoke($"Resuming after epoch {resume.Epoch} of {o.Epochs} (best epoch {bestEpoch}).");
+        }
 
-        for (int epoch = 1; epoch <= o.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch <= o.Epochs && !stoppedEarly; epoch++)
         {
             var clock = Stopwatch.StartNew();
+            int epochSeed = EpochSeed(o.Seed, epoch);
+            torch.manual_seed(epochSeed);
+            var rng = new Random(epochSeed);
+            using var generator = new Generator((ulong)epochSeed, device);
             (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
                 RunEpoch(model, optimizer, loss, batcher, rng, generator, device, epoch, cancellationToken);
             if (interrupted)
@@ -119,7 +168,18 @@ public sealed class Trainer
             var report = new EpochReport(epoch, o.Epochs, trainLoss, parts, validation, seconds, isBest);
             history.Add(report);
             LogEpoch(board, report, o.LearningRate);
+            // Reported before the resume state is saved: a crash between the two repeats this epoch, so whoever
+            // records reports sees every epoch at least once (and a repeat replaces the earlier report).
             progress?.Report(report);
+            ResumeState.Save(checkpoints, model, optimizer, new ResumeState
+            {
+                Epoch = epoch,
+                BestEpoch = bestEpoch,
+                BestValidation = bestValidation,
+                History = history.ToList(),
+                DatasetFingerprint = data.Fingerprint,
+                Training = o,
+            });
 
             if (o.Patience > 0 && epoch - bestEpoch >= o.Patience)
             {
@@ -129,6 +189,14 @@ public sealed class Trainer
         }
 
         IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
+        if (cancelled && SkipEvaluationWhenCancelled?.Invoke() == true)
+        {
+            return new TrainingResult(history, bestEpoch, bestValidation, test, test, test,
+                bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
+            {
+                ResumedAfterEpoch = resume?.Epoch ?? 0,
+            };
+        }
         if (bestEpoch > 0)
         {
             CheckpointStore.LoadWeightsInto(bestPath, model);
@@ -144,7 +212,10 @@ public sealed class Trainer
         IReadOnlyDictionary<string, double> popularityTest = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics;
 
         return new TrainingResult(history, bestEpoch, bestValidation, test, popularityValidation, popularityTest,
-            bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled);
+            bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
+        {
+            ResumedAfterEpoch = resume?.Epoch ?? 0,
+        };
     }
 
     private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
@@ -163,6 +234,7 @@ public sealed class Trainer
                 return (0, parts, true);
             }
             batchIndex++;
+            BeforeBatch?.Invoke(epoch, batchIndex, model);
             using var scope = NewDisposeScope();
             long rows = batch.Users.Length;
             Tensor users = tensor(batch.Users.Select(u => (long)u).ToArray(), dtype: ScalarType.Int64, device: device);

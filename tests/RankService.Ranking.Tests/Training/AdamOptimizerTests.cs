@@ -38,4 +38,44 @@ public class AdamOptimizerTests
         Assert.Equal(25, adam.Steps);
         Assert.NotEqual(start[0], a[0]);
     }
+
+    [Fact]
+    public void A_saved_and_loaded_state_continues_with_the_same_steps_as_the_original()
+    {
+        double[] start = [0.5, -1.5, 2.0, 0.1];
+        Tensor target = tensor(new double[] { 1, 2, -3, 0 }, dtype: ScalarType.Float64);
+        var original = new Parameter(tensor(start, dtype: ScalarType.Float64));
+        using var adam = new AdamOptimizer([original], lr: 0.05, weightDecay: 1e-2);
+        void Step(AdamOptimizer optimizer, Parameter p)
+        {
+            optimizer.ZeroGrad();
+            (p - target).pow(2).sum().backward();
+            optimizer.Step();
+        }
+        for (int step = 0; step < 10; step++)
+        {
+            Step(adam, original);
+        }
+        using var saved = new MemoryStream();
+        adam.Save(saved);
+
+        var copy = new Parameter(original.detach().clone());
+        using var resumed = new AdamOptimizer([copy], lr: 0.05, weightDecay: 1e-2);
+        saved.Position = 0;
+        resumed.Load(saved);
+        Assert.Equal(10, resumed.Steps);
+        for (int step = 0; step < 10; step++)
+        {
+            Step(adam, original);
+            Step(resumed, copy);
+        }
+        Assert.Equal(original.data<double>().ToArray(), copy.data<double>().ToArray());
+
+        // A state saved for other parameters is refused and changes nothing.
+        var fresh = new Parameter(tensor(start, dtype: ScalarType.Float64));
+        using var other = new AdamOptimizer([fresh, new Parameter(zeros(2, dtype: ScalarType.Float64))], lr: 0.05, weightDecay: 1e-2);
+        saved.Position = 0;
+        Assert.Throws<InvalidDataException>(() => other.Load(saved));
+        Assert.Equal(0, other.Steps);
+    }
 }
