@@ -51,6 +51,7 @@ public sealed class Trainer
         LeaveLastOutSplit split = TemporalSplit.LeaveLastOut(data);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
         IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
+        using var lossInputs = new LossInputs(loss, split, device);
         string checkpoints = Path.Combine(runFolder, "checkpoints");
         Directory.CreateDirectory(checkpoints);
 
@@ -96,7 +97,7 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
-                RunEpoch(model, optimizer, loss, batcher, rng, generator, device, epoch, cancellationToken);
+                RunEpoch(model, optimizer, loss, lossInputs, batcher, rng, generator, device, epoch, cancellationToken);
             if (interrupted)
             {
                 cancelled = true;
@@ -147,7 +148,7 @@ public sealed class Trainer
     }
 
     private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
-        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, ListBatcher batcher, Random rng,
+        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, LossInputs lossInputs, ListBatcher batcher, Random rng,
         Generator generator, Device device, int epoch, CancellationToken cancellationToken)
     {
         model.train();
@@ -170,8 +171,7 @@ public sealed class Trainer
             Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
 
             optimizer.ZeroGrad();
-            Tensor scores = model.forward(users, items);
-            LossOutput output = loss.Compute(scores, labels, mask, generator);
+            LossOutput output = loss.Compute(lossInputs.Build(model, users, items, labels, mask), generator);
             double value = output.Total.item<float>();
             if (!double.IsFinite(value))
             {
