@@ -8,14 +8,15 @@ namespace RankService.Ranking.Losses;
 /// RecBole's CE loss. With P_b the list's rated items (label &gt; 0, each weighted equally) and C the catalogue:
 /// <code>
 ///   full:     loss_b = -1/|P_b| * sum_{i in P_b} ( s_bi - log sum_{j in C} exp(s_bj) )
-///   sampled:  M candidates j_1..j_M drawn with replacement from q (q_j proportional to train count + 1),
-///             logits corrected by log-q:  o_j = s_bj - log(M q_j);  for each i in P_b
-///             loss_bi = -( o_i - log( exp(o_i) + sum_{m: j_m not in P_b} exp(o_{j_m}) ) )
+///   sampled:  M candidates j_1..j_M drawn with replacement from q (q_j proportional to train count + 1);
+///             for each i in P_b, the rest of the catalogue's sum estimated by importance sampling (log-q correction):
+///             loss_bi = -( s_bi - log( exp(s_bi) + sum_{m: j_m not in P_b} exp(s_{b,j_m} - log(M q_{j_m})) ) )
 /// </code>
 /// Averaged over lists with a rated item. The full form scores every item for the batch's users (user vectors
 /// [lists, d] times item vectors [items, d] transposed, the item side once per batch); the sampled form
 /// (<see cref="Samples"/> &gt; 0, for large catalogues) scores M shared candidates [lists, M] and removes
-/// accidental hits (candidates the user rated) so a positive never sits in its own normaliser twice.
+/// accidental hits (candidates the user rated) so a positive never sits in its own normaliser twice. As M grows the
+/// sampled normaliser tends to exp(s_bi) plus the sum over the unrated catalogue: for one rated item, the full loss.
 /// Without catalogue scores (the three-tensor <see cref="Compute(Tensor, Tensor, Tensor, Generator?)"/>), the
 /// normaliser is the list's own real items. Shapes: scores, labels, mask, items [lists, n]. Stable: log-sum-exp
 /// throughout, padding and removed candidates filled with a very negative finite value. Ties: labels only decide
@@ -65,7 +66,7 @@ public sealed class SoftmaxLoss : IRankingLoss
         }
         else
         {
-            Tensor items = LossBatch.Require(batch.Items, nameof(LossBatch.Items), Name);            // [lists, n]
+            Tensor items = LossBatch.Require(batch.Items, nameof(LossBatch.Items), Name);            // [lists, n], for accidental hits
             Tensor counts = LossBatch.Require(batch.ItemCounts, nameof(LossBatch.ItemCounts), Name); // [items]
             Tensor smoothed = counts.to_type(ScalarType.Float64).add(Scalars.One);
             Tensor logQ = (smoothed / smoothed.sum()).log().to_type(batch.Scores.dtype);
@@ -75,7 +76,7 @@ public sealed class SoftmaxLoss : IRankingLoss
             Tensor positive = batch.Labels.gt(Scalars.Zero).logical_and(batch.Mask);
             Tensor hit = items.unsqueeze(2).eq(candidates.view(1, 1, -1)).logical_and(positive.unsqueeze(2)).any(1); // [lists, M]
             Tensor negativeLse = negatives.masked_fill(hit, Scalars.Padding).logsumexp(1, keepdim: true);         // [lists, 1]
-            Tensor own = batch.Scores - logQ.gather(0, items.flatten()).view_as(items).add(_logSamples);           // [lists, n]
+            Tensor own = batch.Scores;                                                                              // [lists, n]
             Tensor logZ = stack(new[] { own, negativeLse.expand_as(own) }, 2).logsumexp(2);
             logP = own - logZ;
         }
