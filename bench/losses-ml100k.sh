@@ -4,7 +4,8 @@
 # bench/RESULTS.md: loss, validation and test HR@10 / NDCG@10 / MRR, seconds per epoch, epochs to the best
 # validation. Each loss runs with its own weight decay (Adam's coupled L2 scales against the loss's gradient size;
 # see the README's loss table); everything else is the CLI default.
-# Usage: bench/losses-ml100k.sh [extra rankservice train options for every run...]
+# Usage: bench/losses-ml100k.sh [extra rankservice train options for every run, e.g. a smaller budget:
+#        --epochs 10 --patience 0 --max-list-size 100 --negatives 100]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data="${ML100K:-../shared/data/ml-100k}"
@@ -48,8 +49,9 @@ pop = rows[0][2]
 lines = [
     f"### ml-100k, every loss: `{cmd}`",
     "",
-    f"{datetime.date.today()}, nproc {os.cpu_count()}; same model, budget (50 epochs, patience 8) and seed (42) for "
-    "each loss; per-loss options in the second column. Seconds per epoch include validation.",
+    f"{datetime.date.today()}, nproc {os.cpu_count()}; the same model, budget and seed for each loss (CLI defaults: "
+    "dot head, 64-dim, 50 epochs, patience 8, seed 42, unless the command above overrides them); per-loss options in "
+    "the second column. Seconds per epoch include validation.",
     "",
     "| loss | options | val HR@10 | val NDCG@10 | val MRR | test HR@10 | test NDCG@10 | test MRR | s/epoch | best epoch (of run) |",
     "|---|---|---|---|---|---|---|---|---|---|",
