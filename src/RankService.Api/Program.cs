@@ -15,6 +15,7 @@ builder.AddServing();
 WebApplication app = builder.Build();
 
 app.UseProblemHandling();
+app.UseJobsPage();
 app.UseRequestLogging();
 app.UseApiDocumentation();
 app.UseJobsDashboard();

@@ -3,8 +3,12 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using RankService.Api.Apis;
 using RankService.Api.Jobs;
 using RankService.Ranking.Data;
@@ -67,6 +71,18 @@ public sealed class ApiHost : WebApplicationFactory<Program>
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:WriteTo:1:Args:path"] = Path.Combine(ArtifactsRoot, "logs", "rankservice-.log"),
         }).AddInMemoryCollection(_overrides));
+    }
+
+    /// <summary>
+    /// Serves on Kestrel at 127.0.0.1 on a free port instead of the in-memory TestServer, for clients outside this
+    /// process such as a browser; returns the base address.
+    /// </summary>
+    public Uri StartOnKestrel()
+    {
+        UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        ICollection<string> addresses = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses;
+        return new Uri(addresses.Single());
     }
 
     public static async Task<JobView> PostJobAsync(HttpClient client, object body)

@@ -1,4 +1,5 @@
 using Serilog;
+using Serilog.Events;
 
 namespace RankService.Api.Extensions;
 
@@ -15,11 +16,21 @@ public static class LoggingExtensions
         return builder;
     }
 
-    /// <summary>One structured line per request: method, path, status, elapsed time.</summary>
+    /// <summary>
+    /// One structured line per request: method, path, status, elapsed time. Successful reads of jobs and models log at
+    /// Debug: the jobs page polls them every second or so and would bury everything else.
+    /// </summary>
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSerilogRequestLogging();
+        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, error) =>
+            error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+            : IsPoll(http) ? LogEventLevel.Debug
+            : LogEventLevel.Information);
         return app;
     }
+
+    private static bool IsPoll(HttpContext http) =>
+        HttpMethods.IsGet(http.Request.Method) && http.Response.StatusCode < 400
+        && (http.Request.Path.StartsWithSegments("/jobs") || http.Request.Path.StartsWithSegments("/models"));
 }
