@@ -74,33 +74,24 @@ public sealed class LambdaLoss : IRankingLoss
         Tensor g = gains / NdcgTerms.IdealDcg(gains, k).clamp_min(Scalars.Tiny).unsqueeze(1);
         Tensor gainGap = (g.unsqueeze(2) - g.unsqueeze(1)).abs();
 
-        // Position terms depend only on n and k: built in C# and copied once.
-        double InverseD(int p) => 1.0 / Math.Log2(1 + p);
-        var rho = new double[n * n];
-        var delta = new double[n * n];
-        var inTopK = new bool[n * n];
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++)
-            {
-                double di = i < k ? InverseD(i + 1) : 0;
-                double dj = j < k ? InverseD(j + 1) : 0;
-                rho[(i * n) + j] = Math.Abs(di - dj);
-                int gap = Math.Abs(i - j);
-                delta[(i * n) + j] = gap == 0 ? 0 : Math.Abs(InverseD(gap) - InverseD(gap + 1));
-                inTopK[(i * n) + j] = i < k || j < k;
-            }
-        }
-        Tensor position = tensor(rho, new long[] { n, n }, dtype: dtype, device: device);
+        // Position terms [n, n] from 1-D tables over positions and gaps (built in C#, so no scalar crosses into
+        // native code): rho = |1/D(p_i) - 1/D(p_j)| with 1/D = 0 beyond k; delta = |1/D(gap) - 1/D(gap + 1)|.
+        Tensor inverseD = tensor(Enumerable.Range(1, n).Select(p => p <= k ? 1.0 / Math.Log2(1 + p) : 0).ToArray(), dtype: dtype, device: device);
+        Tensor position = (inverseD.unsqueeze(1) - inverseD.unsqueeze(0)).abs();
         if (Weighting == NdcgLoss2PlusPlus)
         {
-            position = position + tensor(delta, new long[] { n, n }, dtype: dtype, device: device).mul(_mu);
+            Tensor deltaByGap = tensor(Enumerable.Range(0, n).Select(d => d == 0 ? 0 : Math.Abs((1.0 / Math.Log2(1 + d)) - (1.0 / Math.Log2(2 + d)))).ToArray(), dtype: dtype, device: device);
+            Tensor index = tensor(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), device: device);
+            Tensor gap = (index.unsqueeze(1) - index.unsqueeze(0)).abs();
+            position = position + deltaByGap.index_select(0, gap.flatten()).view(n, n).mul(_mu);
         }
+        Tensor topK = tensor(Enumerable.Range(0, n).Select(i => i < k).ToArray(), device: device);
+        Tensor inTopK = topK.unsqueeze(1).logical_or(topK.unsqueeze(0));
         Tensor weights = gainGap * position;
 
         Tensor valid = y.unsqueeze(2).gt(y.unsqueeze(1))
             .logical_and(m.unsqueeze(2).logical_and(m.unsqueeze(1)))
-            .logical_and(tensor(inTopK, new long[] { n, n }, device: device))
+            .logical_and(inTopK)
             .to_type(dtype);
         Tensor perPair = PairwiseLogistic.Softplus((s.unsqueeze(2) - s.unsqueeze(1)).neg()) * weights * valid;
         Tensor hasPairs = valid.sum(new long[] { 1, 2 }).gt(Scalars.Zero).to_type(dtype);
