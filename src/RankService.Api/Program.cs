@@ -8,6 +8,8 @@ WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationO
 builder.AddSerilogLogging();
 builder.AddRankServiceOptions();
 builder.AddProblemHandling();
+builder.AddApiKeys();
+builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddTrainingJobs();
 builder.AddServing();
@@ -17,6 +19,9 @@ WebApplication app = builder.Build();
 app.UseProblemHandling();
 app.UseJobsPage();
 app.UseRequestLogging();
+app.UseRequestBodyLimit();
+app.UseRateLimits();
+app.UseApiKeys();
 app.UseApiDocumentation();
 app.UseJobsDashboard();
 

@@ -19,7 +19,8 @@ namespace RankService.Api.Tests;
 
 /// <summary>
 /// The web host over a temporary artifacts root, with a small synthetic data set as the default and a few epochs of
-/// a small model as the training defaults, so a job takes about a second. Nothing is downloaded.
+/// a small model as the training defaults, so a job takes about a second. Nothing is downloaded. Unless
+/// <c>withApiKey</c> is false, the host accepts <see cref="TestKey"/> and its clients send it.
 /// </summary>
 public sealed class ApiHost : WebApplicationFactory<Program>
 {
@@ -31,12 +32,19 @@ public sealed class ApiHost : WebApplicationFactory<Program>
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private readonly IReadOnlyDictionary<string, string?> _overrides;
+    /// <summary>The API key of the test hosts; <see cref="TestKeyHash"/> is <c>printf %s rs-test-key-0123456789 | sha256sum</c>.</summary>
+    public const string TestKey = "rs-test-key-0123456789";
 
-    public ApiHost(string? artifactsRoot = null, IReadOnlyDictionary<string, string?>? overrides = null)
+    public const string TestKeyHash = "5970534f6e73bdc900cc2868b6b9886f8eed452e0a6709358df14d5a37a92bc4";
+
+    private readonly IReadOnlyDictionary<string, string?> _overrides;
+    private readonly bool _withApiKey;
+
+    public ApiHost(string? artifactsRoot = null, IReadOnlyDictionary<string, string?>? overrides = null, bool withApiKey = true)
     {
         ArtifactsRoot = artifactsRoot ?? TempFolder();
         _overrides = overrides ?? new Dictionary<string, string?>();
+        _withApiKey = withApiKey;
     }
 
     public string ArtifactsRoot { get; }
@@ -70,7 +78,29 @@ public sealed class ApiHost : WebApplicationFactory<Program>
             ["Jobs:ShutdownTimeout"] = "00:00:30",
             ["Serilog:MinimumLevel:Default"] = "Warning",
             ["Serilog:WriteTo:1:Args:path"] = Path.Combine(ArtifactsRoot, "logs", "rankservice-.log"),
-        }).AddInMemoryCollection(_overrides));
+        }).AddInMemoryCollection(_withApiKey ? [new("Security:ApiKeyHashes:0", TestKeyHash)] : []).AddInMemoryCollection(_overrides));
+    }
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        base.ConfigureClient(client);
+        if (_withApiKey)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", TestKey);
+        }
+    }
+
+    /// <summary>A client of this host that sends no API key (or the given one).</summary>
+    public HttpClient CreateClientWithKey(string? key)
+    {
+        HttpClient client = CreateClient();
+        client.DefaultRequestHeaders.Remove("X-Api-Key");
+        if (key is not null)
+        {
+            client.DefaultRequestHeaders.TryAddWithoutValidation("X-Api-Key", key);
+        }
+        return client;
     }
 
     /// <summary>

@@ -80,7 +80,13 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Equal(24, b.Options.EmbeddingDim);
         Assert.Equal(16, a.Options.EmbeddingDim);
 
+        // The job shows succeeded just before the registry offers its model, so wait (briefly) for the swap.
         List<ModelView> models = (await _client.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
+        for (int i = 0; i < 100 && !models.MaxBy(m => m.Validation!["NDCG@10"])!.Serving; i++)
+        {
+            await Task.Delay(100);
+            models = (await _client.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
+        }
         Assert.Equal([second.Id, first.Id], models.Select(m => m.JobId));
         ModelView best = models.MaxBy(m => m.Validation!["NDCG@10"])!;
         Assert.Equal(best.JobId, Assert.Single(models, m => m.Serving).JobId);

@@ -57,7 +57,8 @@ public sealed class JobsPageTests(Chromium chromium) : IClassFixture<Chromium>, 
     private const float JobLimitMs = 300_000;
     private const float StepLimitMs = 60_000;
 
-    private readonly ApiHost _host = new();
+    // No API key configured: the browser talks to Kestrel over loopback, which the service then trusts (README, Security).
+    private readonly ApiHost _host = new(withApiKey: false);
     private readonly List<string> _consoleErrors = [];
     private Uri _baseAddress = null!;
     private HttpClient _http = null!;

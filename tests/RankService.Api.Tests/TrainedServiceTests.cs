@@ -3,7 +3,9 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using RankService.Api.Apis;
 using RankService.Api.Jobs;
+using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Model;
 
 namespace RankService.Api.Tests;
 
@@ -87,6 +89,25 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
         Assert.Equal(ranking.Items.Select(i => i.Score).OrderByDescending(s => s), ranking.Items.Select(i => i.Score));
         Assert.Equal(20, ranking.Items.Select(i => i.MovieId).Distinct().Count());
         Assert.All(ranking.Items, i => Assert.Equal(service.Data.Movies[service.Data.Items.ToIndex(i.MovieId)].Title, i.Title));
+    }
+
+    [Fact]
+    public async Task A_ranking_equals_the_top_k_of_the_checkpoints_own_forward_pass()
+    {
+        using LoadedCheckpoint checkpoint = CheckpointStore.Load(Path.Combine(service.Host.ArtifactsRoot, "jobs", service.Job.Id, "checkpoints", "best.manifest.json"));
+        using var reference = new ModelScorer(checkpoint.Model); // the torch forward pass, not the serving fast path
+        HashSet<long> rated = service.Rated(7);
+        var scores = new float[reference.ItemCount];
+        reference.Score([checkpoint.Ids.UserIds.ToList().IndexOf(7)], scores);
+        var expected = Enumerable.Range(0, scores.Length)
+            .Where(i => !rated.Contains(checkpoint.Ids.ItemIds[i]))
+            .OrderByDescending(i => scores[i]).ThenBy(i => i)
+            .Take(15)
+            .ToList();
+
+        RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/7/ranking?k=15", ApiHost.Json))!;
+        Assert.Equal(expected.Select(i => checkpoint.Ids.ItemIds[i]), ranking.Items.Select(i => i.MovieId));
+        Assert.All(ranking.Items.Zip(expected), p => Assert.Equal(scores[p.Second], p.First.Score, 1e-5));
     }
 
     [Fact]

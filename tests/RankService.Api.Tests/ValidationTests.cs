@@ -100,6 +100,17 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
         Assert.Contains("synthetic", detail, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    public async Task A_k_below_one_answers_400_naming_k_even_before_any_model(string k)
+    {
+        HttpResponseMessage response = await _client.GetAsync($"/users/1/ranking?k={k}");
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Contains($"got {k}", errors.GetProperty("k")[0].GetString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_service_is_ready_with_no_model_and_lists_no_jobs_or_models()
     {

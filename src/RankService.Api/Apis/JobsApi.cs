@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using RankService.Api.Extensions;
 using RankService.Api.Jobs;
 
 namespace RankService.Api.Apis;
@@ -14,6 +15,8 @@ public static class JobsApi
         api.MapPost("/", CreateJob)
             .WithName("CreateJob")
             .WithSummary("Start a training job")
+            .RequireApiKey()
+            .RateLimitedBy(RateLimitingExtensions.JobsPolicy, app)
             .WithDescription("Queues a training job on the training queue. Every field is optional and defaults to the configured training defaults; `dataset` is a configured data set such as `ml-100k`, or `synthetic` for the built-in offline set. Answers 202 with `Location: /jobs/{id}`. Each invalid field is named in the 400 answer with its allowed range.");
 
         api.MapGet("/", ListJobs)
@@ -32,6 +35,7 @@ public static class JobsApi
             .WithSummary("Cancel a job")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey()
             .WithDescription("A queued job is cancelled at once (200). A running job is asked to stop (202): it stops within one batch and keeps its best checkpoint so far. A finished job answers 409.");
 
         api.MapGet("/{id}/metrics", GetJobMetrics)
@@ -72,7 +76,9 @@ public static class JobsApi
         }
         IReadOnlyList<JobRecord> all = store.List();
         DateTimeOffset now = clock.GetUtcNow();
-        List<JobView> items = all.Skip((page - 1) * pageSize).Take(pageSize).Select(r => JobView.From(r, now)).ToList();
+        // long arithmetic: page 2^31-1 skips everything rather than overflowing to a negative skip.
+        int skip = (int)Math.Min(int.MaxValue, (page - 1L) * pageSize);
+        List<JobView> items = all.Skip(skip).Take(pageSize).Select(r => JobView.From(r, now)).ToList();
         return TypedResults.Ok(new JobPage(page, pageSize, all.Count, items));
     }
 
@@ -113,7 +119,7 @@ public static class JobsApi
     internal static ProblemDetails JobNotFound(string id) => new()
     {
         Title = "Job not found",
-        Detail = $"There is no job '{id}'. GET /jobs lists the jobs.",
+        Detail = $"There is no job '{Echo.Of(id)}'. GET /jobs lists the jobs.",
         Status = StatusCodes.Status404NotFound,
     };
 }

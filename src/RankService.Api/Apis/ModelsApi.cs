@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using RankService.Api.Extensions;
 using RankService.Api.Jobs;
 using RankService.Api.Serving;
 using RankService.Ranking.Checkpoints;
@@ -41,6 +42,7 @@ public static class ModelsApi
             .WithSummary("Serve a chosen model")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey()
             .WithDescription("Makes job `id`'s model the serving model of its data set, and its data set the default of GET /users/{id}/ranking. The switch is atomic: requests in flight finish on the old model. 404 for an unknown job, 409 for a job without a usable checkpoint.");
 
         return app;

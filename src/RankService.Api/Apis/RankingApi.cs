@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using RankService.Api.Extensions;
 using RankService.Api.Options;
 using RankService.Api.Serving;
 
@@ -25,7 +26,9 @@ public static class RankingApi
             .WithSummary("Rank movies for a user")
             .WithDescription("The top `k` movies (1 to the catalogue size, default 10) for a raw MovieLens user id, from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Movies the user already rated are left out unless `includeSeen=true`. 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .RequireApiKeyForRankings(app)
+            .RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
         return app;
     }
 
@@ -39,41 +42,43 @@ public static class RankingApi
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["dataset"] = [$"Unknown data set '{dataset}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
+                ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
+            });
+        }
+        if (k < 1 && registry.Find(name) is null)
+        {
+            // A k below 1 is the caller's mistake even before any model exists: a 400, not the 503 below.
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["k"] = [$"k must be between 1 and the catalogue size; got {k}."],
             });
         }
         int want = k ?? serving.Value.DefaultK;
-        while (true)
+        if (registry.Find(name) is not { } model)
         {
-            if (registry.Find(name) is not { } model)
-            {
-                return TypedResults.Problem(
-                    title: "No model to rank with yet",
-                    detail: $"No model has been trained on '{name}' yet: POST /jobs with {{\"dataset\": \"{name}\"}} to train one, then ask again once it has succeeded.",
-                    statusCode: StatusCodes.Status503ServiceUnavailable);
-            }
-            if (k is not null && (want < 1 || want > model.ItemCount))
-            {
-                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-                {
-                    ["k"] = [$"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}."],
-                });
-            }
-            want = Math.Min(want, model.ItemCount);
-            if (!model.TryGetUser(id, out int user))
-            {
-                return TypedResults.Problem(new ProblemDetails
-                {
-                    Title = "User not found",
-                    Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
-                    Status = StatusCodes.Status404NotFound,
-                });
-            }
-            if (Ranker.TopK(model, user, want, includeSeen) is { } items)
-            {
-                return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, items));
-            }
-            // The model was swapped out while this request waited for it: rank with the new one.
+            return TypedResults.Problem(
+                title: "No model to rank with yet",
+                detail: $"No model has been trained on '{name}' yet: POST /jobs with {{\"dataset\": \"{name}\"}} to train one, then ask again once it has succeeded.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+        if (k is not null && (want < 1 || want > model.ItemCount))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["k"] = [$"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}."],
+            });
+        }
+        want = Math.Min(want, model.ItemCount);
+        if (!model.TryGetUser(id, out int user))
+        {
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Title = "User not found",
+                Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
+                Status = StatusCodes.Status404NotFound,
+            });
+        }
+        // A swap meanwhile is harmless: this model's precomputed arrays stay valid after it is retired.
+        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
     }
 }

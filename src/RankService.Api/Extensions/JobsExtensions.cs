@@ -4,6 +4,7 @@ using Hangfire.InMemory;
 using Microsoft.Extensions.Options;
 using RankService.Api.Jobs;
 using RankService.Api.Options;
+using RankService.Api.Security;
 using RankService.Api.Serving;
 
 namespace RankService.Api.Extensions;
@@ -48,21 +49,28 @@ public static class JobsExtensions
         return builder;
     }
 
-    /// <summary>The Hangfire dashboard at <c>/hangfire</c>, local requests only unless Jobs:DashboardLocalOnly is false.</summary>
+    /// <summary>
+    /// The Hangfire dashboard at <c>/hangfire</c>: loopback requests only, unless Jobs:DashboardLocalOnly is false, when
+    /// other machines may open it with a valid <c>X-Api-Key</c> header (start-up refuses that setting without keys).
+    /// </summary>
     public static WebApplication UseJobsDashboard(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         bool localOnly = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value.DashboardLocalOnly;
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = localOnly ? [new LocalRequestsOnlyAuthorizationFilter()] : [new AllowAllFilter()],
+            Authorization = [new DashboardAccessFilter(localOnly, app.Services.GetRequiredService<ApiKeyVerifier>())],
             DisplayStorageConnectionString = false,
         });
         return app;
     }
 
-    private sealed class AllowAllFilter : IDashboardAuthorizationFilter
+    private sealed class DashboardAccessFilter(bool localOnly, ApiKeyVerifier keys) : IDashboardAuthorizationFilter
     {
-        public bool Authorize(DashboardContext context) => true;
+        public bool Authorize(DashboardContext context)
+        {
+            HttpContext http = context.GetHttpContext();
+            return ApiKeyVerifier.IsLoopback(http) || (!localOnly && keys.HasKeys && keys.Verify(ApiKeyVerifier.KeyOf(http.Request)));
+        }
     }
 }

@@ -1,4 +1,8 @@
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using RankService.Api.Options;
+using RankService.Api.Security;
+using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace RankService.Api.Extensions;
 
@@ -22,6 +26,14 @@ public static class OpenApiExtensions
             {
                 o.IncludeXmlComments(xml);
             }
+            o.AddSecurityDefinition(ApiKeyAuthenticationHandler.SchemeName, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.ApiKey,
+                In = ParameterLocation.Header,
+                Name = SecurityOptions.ApiKeyHeader,
+                Description = "An API key; the service is configured with its SHA-256 (Security:ApiKeyHashes). With no keys configured, only requests from the service's own machine are accepted.",
+            });
+            o.OperationFilter<ApiKeyOperationFilter>();
         });
         return builder;
     }
@@ -33,5 +45,17 @@ public static class OpenApiExtensions
         app.UseSwagger();
         app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "RankService v1"));
         return app;
+    }
+
+    /// <summary>Marks the operations that require a key (those with an authorization policy), so Swagger UI sends it.</summary>
+    private sealed class ApiKeyOperationFilter : IOperationFilter
+    {
+        public void Apply(OpenApiOperation operation, OperationFilterContext context)
+        {
+            if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<IAuthorizeData>().Any())
+            {
+                operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [] }];
+            }
+        }
     }
 }

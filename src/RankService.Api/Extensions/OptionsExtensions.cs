@@ -32,5 +32,6 @@ public static class OptionsExtensions
     }
 
     private static bool IsPlainName(string name) =>
-        name.Length > 0 && name is not "." and not ".." && name.IndexOfAny(['/', '\\']) < 0;
+        name.Length > 0 && name is not "." and not ".." && name.IndexOfAny(['/', '\\']) < 0
+        && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 && !name.Any(char.IsControl);
 }

@@ -32,7 +32,14 @@ public sealed class MovieLensDatasetProvider(IOptions<DataOptions> options, IHtt
                 Seed = s.Seed,
             });
         }
-        string folder = Path.Combine(o.FullRoot, name);
+        // Second line of defence behind request validation: only a configured name, and only a folder inside the root.
+        string root = Path.TrimEndingDirectorySeparator(o.FullRoot);
+        string folder = Path.GetFullPath(Path.Combine(root, name));
+        if (!o.IsKnown(name) || Path.GetDirectoryName(folder) != root)
+        {
+            throw new MovieLensDataException(
+                $"Data set '{Apis.Echo.Of(name)}' is not a folder directly inside the data root {root}; a data set is one of Data:Datasets, a plain folder name.");
+        }
         if (!Directory.Exists(folder) || MovieLensLoader.DetectFormat(folder) is null)
         {
             if (!o.Download)

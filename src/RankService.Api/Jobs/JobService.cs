@@ -17,6 +17,9 @@ public sealed class JobService(
     TimeProvider clock,
     ILogger<JobService> logger)
 {
+    /// <summary>Longest text a job request field may hold (names of data sets, losses, heads, devices are short).</summary>
+    public const int MaxTextLength = 200;
+
     /// <summary>Validation errors keyed by the request's JSON field names, each with the allowed values.</summary>
     public IDictionary<string, string[]> Validate(JobRequest request, out TrainingOptions options, out string dataset)
     {
@@ -27,11 +30,19 @@ public sealed class JobService(
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (!data.IsKnown(dataset))
         {
-            errors["dataset"] = [$"Unknown data set '{dataset}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
+            errors["dataset"] = [$"Unknown data set '{Apis.Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
         }
         foreach ((string field, string message) in options.Validate())
         {
             errors[JsonNamingPolicy.CamelCase.ConvertName(field)] = [message];
+        }
+        // Every text field, present and future: an overlong one is named without being quoted back in full.
+        foreach (System.Reflection.PropertyInfo property in typeof(JobRequest).GetProperties())
+        {
+            if (property.PropertyType == typeof(string) && property.GetValue(request) is string { Length: > MaxTextLength } text)
+            {
+                errors[JsonNamingPolicy.CamelCase.ConvertName(property.Name)] = [$"{JsonNamingPolicy.CamelCase.ConvertName(property.Name)} is at most {MaxTextLength} characters; got {text.Length}."];
+            }
         }
         return errors;
     }
@@ -64,18 +75,24 @@ public sealed class JobService(
     /// <summary>A queued job is cancelled at once; a running one is asked to stop and stops within one batch.</summary>
     public (CancelOutcome Outcome, JobRecord? Record) Cancel(string id)
     {
-        JobRecord? before = store.Find(id);
-        if (before is null)
+        // The outcome is decided from the state seen inside the store's lock, so of concurrent cancels of a queued job
+        // exactly one answers "cancelled" and the others "already finished".
+        JobState? seen = null;
+        JobRecord? after = store.Update(id, r =>
+        {
+            seen = r.State;
+            return r.State switch
+            {
+                JobState.Queued => r with { State = JobState.Cancelled, CancelRequested = true, FinishedAt = clock.GetUtcNow() },
+                JobState.Running => r with { CancelRequested = true },
+                _ => r,
+            };
+        });
+        if (after is null)
         {
             return (CancelOutcome.NotFound, null);
         }
-        JobRecord? after = store.Update(id, r => r.State switch
-        {
-            JobState.Queued => r with { State = JobState.Cancelled, CancelRequested = true, FinishedAt = clock.GetUtcNow() },
-            JobState.Running => r with { CancelRequested = true },
-            _ => r,
-        });
-        if (after is null || before.State.IsFinished() || (after.State.IsFinished() && after.State != JobState.Cancelled))
+        if (seen is not (JobState.Queued or JobState.Running))
         {
             return (CancelOutcome.AlreadyFinished, after);
         }

@@ -9,8 +9,8 @@ namespace RankService.Api.Serving;
 
 /// <summary>
 /// The serving model of each data set. A swap replaces one immutable map by another (one reference write), so a
-/// request sees the old or the new model; the old one is retired under its own lock after its request in flight
-/// finishes, and a request that took it just before the swap asks again (<see cref="Ranker.TopK"/> returns null).
+/// request sees the old or the new model; retiring the old one frees its native model only, so a request that took
+/// it just before the swap still finishes from its precomputed arrays.
 /// The choice per data set (best validation NDCG@10 among succeeded jobs, or the one activated by hand) and the
 /// data set activated last are kept in <c>{Artifacts:Root}/serving.json</c> and loaded again on start.
 /// </summary>

@@ -1,3 +1,5 @@
+using RankService.Ranking.Model;
+
 namespace RankService.Api.Serving;
 
 /// <summary>One ranked movie.</summary>
@@ -8,102 +10,34 @@ namespace RankService.Api.Serving;
 public sealed record RankedMovie(int Rank, long MovieId, string Title, float Score);
 
 /// <summary>
-/// Top-k over the whole catalogue for one user: the user side and one matrix product in inference mode
-/// (<see cref="RankService.Ranking.Model.ModelScorer"/>), then a bounded min-heap over the model's reused buffers,
-/// so a request allocates only its answer.
+/// Top-k over the whole catalogue for one user: one SIMD matrix-vector product over the precomputed item vectors
+/// (<see cref="PrecomputedScorer"/>), then <see cref="TopK.Select"/> skipping the user's seen items. Score and
+/// index buffers are per thread and reused, so a request allocates only its answer and takes no lock.
 /// </summary>
 public static class Ranker
 {
-    /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first); null when the model was retired meanwhile.</summary>
-    public static IReadOnlyList<RankedMovie>? TopK(ServingModel model, int user, int k, bool includeSeen)
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    [ThreadStatic]
+    private static int[]? t_top;
+
+    /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first).</summary>
+    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen)
     {
         ArgumentNullException.ThrowIfNull(model);
-        lock (model.Gate)
+        float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
+        int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
+        model.Scorer.ScoreUser(user, scores);
+        ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
+        int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), seen, k, top);
+
+        var ranked = new RankedMovie[count];
+        for (int r = 0; r < count; r++)
         {
-            if (model.IsRetired)
-            {
-                return null;
-            }
-            float[] scores = model.Scores;
-            int[] heap = model.Heap;
-            model.Scorer.Score([user], scores);
-            ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
-
-            int size = 0;
-            int next = 0;
-            for (int item = 0; item < scores.Length; item++)
-            {
-                while (next < seen.Length && seen[next] < item)
-                {
-                    next++;
-                }
-                if (next < seen.Length && seen[next] == item)
-                {
-                    continue;
-                }
-                if (size < k)
-                {
-                    heap[size] = item;
-                    SiftUp(heap, scores, size++);
-                }
-                else if (Better(item, heap[0], scores))
-                {
-                    heap[0] = item;
-                    SiftDown(heap, scores, 0, size);
-                }
-            }
-
-            var ranked = new RankedMovie[size];
-            for (int n = size; n > 0; n--)
-            {
-                int worst = heap[0];
-                heap[0] = heap[n - 1];
-                SiftDown(heap, scores, 0, n - 1);
-                ranked[n - 1] = new RankedMovie(n, model.Ids.ItemIds[worst], model.Ids.Titles[worst], scores[worst]);
-            }
-            return ranked;
+            int item = top[r];
+            ranked[r] = new RankedMovie(r + 1, model.Ids.ItemIds[item], model.Ids.Titles[item], scores[item]);
         }
-    }
-
-    /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>.</summary>
-    private static bool Better(int a, int b, float[] scores) => scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-
-    // Min-heap by rank: the root is the worst of the kept items.
-    private static void SiftUp(int[] heap, float[] scores, int i)
-    {
-        while (i > 0)
-        {
-            int parent = (i - 1) / 2;
-            if (!Better(heap[parent], heap[i], scores))
-            {
-                break;
-            }
-            (heap[parent], heap[i]) = (heap[i], heap[parent]);
-            i = parent;
-        }
-    }
-
-    private static void SiftDown(int[] heap, float[] scores, int i, int size)
-    {
-        while (true)
-        {
-            int left = (2 * i) + 1;
-            if (left >= size)
-            {
-                return;
-            }
-            int worse = left;
-            int right = left + 1;
-            if (right < size && Better(heap[left], heap[right], scores))
-            {
-                worse = right;
-            }
-            if (!Better(heap[i], heap[worse], scores))
-            {
-                return;
-            }
-            (heap[i], heap[worse]) = (heap[worse], heap[i]);
-            i = worse;
-        }
+        return ranked;
     }
 }

@@ -4,10 +4,10 @@ using RankService.Ranking.Model;
 namespace RankService.Api.Serving;
 
 /// <summary>
-/// A loaded checkpoint ready to rank: the model, its scorer (item side computed once), raw ids, titles and seen
-/// items, and a score buffer of catalogue size. TorchSharp modules are not documented thread-safe, so one request
-/// at a time uses it, under <see cref="Gate"/>. A retired model is disposed under the same lock, after which
-/// <see cref="IsRetired"/> tells a late request to take the registry's current model instead.
+/// A loaded checkpoint ready to rank: raw ids, titles, seen items and a <see cref="PrecomputedScorer"/> (every user
+/// and item vector computed once at load, in plain arrays). Ranking never touches the TorchSharp model, so requests
+/// run in parallel without a lock and a request in flight during a swap finishes on the arrays it holds; retiring
+/// frees only the native model.
 /// </summary>
 public sealed class ServingModel : IDisposable
 {
@@ -26,9 +26,7 @@ public sealed class ServingModel : IDisposable
         {
             _users[checkpoint.Ids.UserIds[u]] = u;
         }
-        Scorer = new ModelScorer(checkpoint.Model);
-        Scores = new float[Scorer.ItemCount];
-        Heap = new int[Scorer.ItemCount];
+        Scorer = new PrecomputedScorer(checkpoint.Model);
     }
 
     public string JobId { get; }
@@ -39,29 +37,24 @@ public sealed class ServingModel : IDisposable
     public SeenItems? Seen { get; }
     public int ItemCount => Scorer.ItemCount;
 
-    public Lock Gate { get; } = new();
+    private readonly Lock _gate = new();
     public bool IsRetired { get; private set; }
 
-    /// <summary>Used only under <see cref="Gate"/>.</summary>
-    internal ModelScorer Scorer { get; }
-
-    /// <summary>Per-model buffers reused by every request, under <see cref="Gate"/>.</summary>
-    internal float[] Scores { get; }
-    internal int[] Heap { get; }
+    /// <summary>Immutable and thread-safe; stays valid after <see cref="Retire"/>.</summary>
+    public PrecomputedScorer Scorer { get; }
 
     public bool TryGetUser(long rawId, out int index) => _users.TryGetValue(rawId, out index);
 
-    /// <summary>Waits for the request in progress, then frees the model; later requests see <see cref="IsRetired"/>.</summary>
+    /// <summary>Frees the native model once; rankings keep working from the precomputed arrays.</summary>
     public void Retire()
     {
-        lock (Gate)
+        lock (_gate)
         {
             if (IsRetired)
             {
                 return;
             }
             IsRetired = true;
-            Scorer.Dispose();
             _checkpoint.Dispose();
         }
     }

@@ -179,7 +179,7 @@ public static class SyntheticMovieLens
         MovieLensWriter.Write(data, folder, format);
 
     /// <summary>Maps a quantile in (0, 1) to stars, continuous within each band so half stars split it.</summary>
-    private static float Stars(double quantile, bool halfStars)
+    internal static float Stars(double quantile, bool halfStars)
     {
         int band = 0;
         while (quantile >= StarQuantiles[band] && band < StarQuantiles.Length - 1)
@@ -195,7 +195,7 @@ public static class SyntheticMovieLens
         return (float)(0.5 * (Math.Floor(2 * position) + 1));
     }
 
-    private static string Title(int id)
+    internal static string Title(int id)
     {
         int year = 1930 + id * 37 % 69;
         return (id % 10) switch
@@ -209,7 +209,7 @@ public static class SyntheticMovieLens
     }
 
     /// <summary>One to three ml-100k genres in column order; every 50th movie has none.</summary>
-    private static string[] DrawGenres(Random rng, int id)
+    internal static string[] DrawGenres(Random rng, int id)
     {
         int count = rng.Next(1, 4);
         var picked = new SortedSet<int>();
@@ -223,8 +223,8 @@ public static class SyntheticMovieLens
     private static float[][] Matrix(Random rng, int rows, int cols, double std) =>
         Enumerable.Range(0, rows).Select(_ => Enumerable.Range(0, cols).Select(_ => (float)(Gaussian(rng) * std)).ToArray()).ToArray();
 
-    private static double Gaussian(Random rng) =>
+    internal static double Gaussian(Random rng) =>
         Math.Sqrt(-2 * Math.Log(1 - rng.NextDouble())) * Math.Cos(2 * Math.PI * rng.NextDouble());
 
-    private static float Gumbel(Random rng) => (float)-Math.Log(-Math.Log(Math.Max(rng.NextDouble(), double.Epsilon)));
+    internal static float Gumbel(Random rng) => (float)-Math.Log(-Math.Log(Math.Max(rng.NextDouble(), double.Epsilon)));
 }

@@ -124,6 +124,30 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         return scores + bias;
     }
 
+    /// <summary>
+    /// The concat-mlp head after its first layer, as plain arrays for the serving fast path: each layer's weight
+    /// [out, in] row-major and bias [out]. Applied as h = relu(first); then h = relu(W h + b) for every layer but
+    /// the last, and score = W h + b (out = 1) for the last. Empty for the dot head. Dropout is the identity in eval.
+    /// </summary>
+    public IReadOnlyList<(float[] Weight, float[] Bias, int Inputs, int Outputs)> HeadLayers()
+    {
+        if (head_rest is null)
+        {
+            return [];
+        }
+        var layers = new List<(float[], float[], int, int)>();
+        foreach (Module<Tensor, Tensor> module in head_rest.children().OfType<Module<Tensor, Tensor>>())
+        {
+            if (module is Linear linear)
+            {
+                using Tensor w = linear.weight!.detach().to(CPU).contiguous();
+                using Tensor b = linear.bias!.detach().to(CPU).contiguous();
+                layers.Add((w.data<float>().ToArray(), b.data<float>().ToArray(), (int)w.shape[1], (int)w.shape[0]));
+            }
+        }
+        return layers;
+    }
+
     public override Tensor forward(Tensor users, Tensor items)
     {
         if (head_item is null && Options.HiddenSizes.Count == 0)

@@ -1,0 +1,127 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using RankService.Api.Options;
+using RankService.Api.Security;
+
+namespace RankService.Api.Extensions;
+
+public static class SecurityExtensions
+{
+    /// <summary>The authorization policy of endpoints that change state (submit, cancel, activate) and, when configured, of rankings.</summary>
+    public const string ApiKeyPolicy = "ApiKey";
+
+    /// <summary>
+    /// The <c>Security</c> section (validated at start-up), the <c>ApiKey</c> authentication scheme and policy, and
+    /// Kestrel's request body limit.
+    /// </summary>
+    public static IHostApplicationBuilder AddApiKeys(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        IServiceCollection services = builder.Services;
+        services.AddOptions<SecurityOptions>().Bind(builder.Configuration.GetSection(SecurityOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SecurityOptions>, SecurityOptionsValidator>();
+        services.AddSingleton<IValidateOptions<JobsOptions>, DashboardAccessValidator>();
+        services.AddSingleton<ApiKeyVerifier>();
+        // No default scheme: only endpoints with the policy authenticate, so open endpoints (rankings) pay nothing. Without
+        // the switch, ASP.NET Core makes a lone scheme the default and authenticates every request with it.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder().AddPolicy(ApiKeyPolicy, policy => policy
+            .AddAuthenticationSchemes(ApiKeyAuthenticationHandler.SchemeName)
+            .RequireAuthenticatedUser());
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<SecurityOptions>>((kestrel, security) =>
+            kestrel.Limits.MaxRequestBodySize = security.Value.MaxRequestBodyBytes);
+        // A chunked body cut off by Kestrel leaves a bare 413: say the limit.
+        services.AddOptions<ProblemDetailsOptions>().Configure<IOptions<SecurityOptions>>((problems, security) =>
+        {
+            Action<ProblemDetailsContext>? earlier = problems.CustomizeProblemDetails;
+            problems.CustomizeProblemDetails = context =>
+            {
+                earlier?.Invoke(context);
+                if (context.ProblemDetails.Status == StatusCodes.Status413PayloadTooLarge && context.ProblemDetails.Detail is null)
+                {
+                    context.ProblemDetails.Detail = $"At most {security.Value.MaxRequestBodyBytes} bytes of request body are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).";
+                }
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>Authentication and authorization; warns at start when no key is configured.</summary>
+    public static WebApplication UseApiKeys(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        if (!app.Services.GetRequiredService<ApiKeyVerifier>().HasKeys)
+        {
+            app.Logger.LogWarning(
+                "No API keys configured ({Setting}): submitting, cancelling and activating are accepted from this machine (loopback) only. Set a key hash to accept them from other machines.",
+                $"{SecurityOptions.Section}:{nameof(SecurityOptions.ApiKeyHashes)}");
+        }
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>
+    /// A body whose declared length is over <see cref="SecurityOptions.MaxRequestBodyBytes"/> answers 413 ProblemDetails
+    /// saying the limit before anything reads it; Kestrel's own limit (same value) cuts off a chunked body while it is read.
+    /// </summary>
+    public static WebApplication UseRequestBodyLimit(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        long limit = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.MaxRequestBodyBytes;
+        app.Use(async (context, next) =>
+        {
+            if (context.Request.ContentLength > limit)
+            {
+                context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
+                    {
+                        Status = StatusCodes.Status413PayloadTooLarge,
+                        Title = "The request body is too large",
+                        Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).",
+                    },
+                });
+                return;
+            }
+            await next(context);
+        });
+        return app;
+    }
+
+    /// <summary>The endpoint requires a valid <c>X-Api-Key</c> (or, with no keys configured, a loopback client).</summary>
+    public static RouteHandlerBuilder RequireApiKey(this RouteHandlerBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.RequireAuthorization(ApiKeyPolicy).ProducesProblem(StatusCodes.Status401Unauthorized);
+    }
+
+    /// <summary><see cref="RequireApiKey"/> when <see cref="SecurityOptions.RequireKeyForRankings"/> is set.</summary>
+    public static RouteHandlerBuilder RequireApiKeyForRankings(this RouteHandlerBuilder builder, IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.ServiceProvider.GetRequiredService<IOptions<SecurityOptions>>().Value.RequireKeyForRankings ? builder.RequireApiKey() : builder;
+    }
+
+    /// <summary>A dashboard open to other machines needs a key to open it with.</summary>
+    private sealed class DashboardAccessValidator(IOptions<SecurityOptions> security) : IValidateOptions<JobsOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, JobsOptions options) =>
+            !options.DashboardLocalOnly && security.Value.ApiKeyHashes.Count == 0
+                ? ValidateOptionsResult.Fail($"{JobsOptions.Section}:{nameof(JobsOptions.DashboardLocalOnly)}=false needs {SecurityOptions.Section}:{nameof(SecurityOptions.ApiKeyHashes)}: a dashboard reachable from other machines requires an API key.")
+                : ValidateOptionsResult.Success;
+    }
+
+    private sealed class SecurityOptionsValidator : IValidateOptions<SecurityOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, SecurityOptions options) =>
+            options.Check() is { } error ? ValidateOptionsResult.Fail(error) : ValidateOptionsResult.Success;
+    }
+}

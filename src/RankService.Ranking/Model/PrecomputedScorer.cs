@@ -1,0 +1,118 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using RankService.Ranking.Metrics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Model;
+
+/// <summary>
+/// The serving fast path: every user's and item's side of a <see cref="TwoTowerModel"/> computed once, under
+/// inference mode, into plain float arrays, so scoring one user against the catalogue is one matrix-vector product
+/// in SIMD (<see cref="TensorPrimitives"/>) with no tensors, no native calls and no allocations.
+/// <list type="bullet">
+/// <item><c>dot</c>: score(u, i) = f(u) · g(i) + b_i, with f and g the tower outputs.</item>
+/// <item><c>concat-mlp</c>: score(u, i) = MLP(relu(W_u e_u + c + W_i e_i)) + b_i; the user part (W_u e_u + c) and
+/// the item part (W_i e_i) of the first layer are the stored vectors, the rest of the MLP runs per item.</item>
+/// </list>
+/// Immutable after construction and independent of the model's lifetime, so any number of threads may score at
+/// once and the model can be disposed meanwhile. Memory: (users + items) × width floats.
+/// </summary>
+public sealed class PrecomputedScorer : IItemScorer
+{
+    private readonly float[] _users;
+    private readonly float[] _items;
+    private readonly float[] _bias;
+    private readonly (float[] Weight, float[] Bias, int Inputs, int Outputs)[] _head;
+    private readonly int _scratch;
+
+    public PrecomputedScorer(TwoTowerModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        bool training = model.training;
+        model.eval(); // no dropout in the stored vectors
+        try
+        {
+            using var mode = inference_mode();
+            using var scope = NewDisposeScope();
+            Device device = model.parameters().First().device;
+            _users = Rows(model.UserVectors(arange(model.UserCount, dtype: ScalarType.Int64, device: device)), out int width);
+            Tensor all = arange(model.ItemCount, dtype: ScalarType.Int64, device: device);
+            _items = Rows(model.ItemVectors(all), out _);
+            _bias = Rows(model.ItemBiases(all), out _);
+            Width = width;
+        }
+        finally
+        {
+            model.train(training);
+        }
+        UserCount = model.UserCount;
+        ItemCount = model.ItemCount;
+        _head = [.. model.HeadLayers()];
+        _scratch = _head.Length == 0 ? 0 : Math.Max(Width, _head.Max(l => l.Outputs));
+    }
+
+    public int UserCount { get; }
+    public int ItemCount { get; }
+
+    /// <summary>Length of each stored user and item vector.</summary>
+    public int Width { get; }
+
+    /// <summary>Scores every catalogue item for one user into <paramref name="scores"/> (length ≥ ItemCount). Thread-safe.</summary>
+    public void ScoreUser(int user, Span<float> scores)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(user));
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, ItemCount, nameof(scores));
+        int d = Width;
+        ReadOnlySpan<float> u = _users.AsSpan(user * d, d);
+        ReadOnlySpan<float> items = _items;
+        if (_head.Length == 0)
+        {
+            for (int i = 0; i < ItemCount; i++)
+            {
+                scores[i] = TensorPrimitives.Dot(u, items.Slice(i * d, d)) + _bias[i];
+            }
+            return;
+        }
+        // Two ping-pong buffers for the hidden activations; widths are small (the MLP's layer sizes).
+        Span<float> buffers = _scratch <= 512 ? stackalloc float[2 * _scratch] : new float[2 * _scratch];
+        Span<float> a = buffers[.._scratch];
+        Span<float> b = buffers[_scratch..];
+        for (int i = 0; i < ItemCount; i++)
+        {
+            Span<float> h = a[..d];
+            TensorPrimitives.Add(u, items.Slice(i * d, d), h);
+            TensorPrimitives.Max(h, 0f, h);
+            for (int l = 0; l < _head.Length; l++)
+            {
+                (float[] weight, float[] bias, int inputs, int outputs) = _head[l];
+                Span<float> next = (l % 2 == 0 ? b : a)[..outputs];
+                for (int o = 0; o < outputs; o++)
+                {
+                    next[o] = TensorPrimitives.Dot(weight.AsSpan(o * inputs, inputs), h) + bias[o];
+                }
+                if (l < _head.Length - 1)
+                {
+                    TensorPrimitives.Max(next, 0f, next);
+                }
+                h = next;
+            }
+            scores[i] = h[0] + _bias[i];
+        }
+    }
+
+    /// <inheritdoc />
+    public void Score(ReadOnlySpan<int> users, Span<float> scores)
+    {
+        for (int n = 0; n < users.Length; n++)
+        {
+            ScoreUser(users[n], scores.Slice(n * ItemCount, ItemCount));
+        }
+    }
+
+    private static float[] Rows(Tensor t, out int width)
+    {
+        using Tensor cpu = t.to(CPU).contiguous();
+        width = cpu.dim() > 1 ? (int)cpu.shape[^1] : 1;
+        return cpu.data<float>().ToArray();
+    }
+}
