@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Spectre.Console;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
 using RankService.Ranking.Training;
@@ -45,18 +46,22 @@ internal static class TrainCommand
     private static readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => Defaults.Device };
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads; 0 = one per core.", DefaultValueFactory = _ => Defaults.Threads };
 
-    public static Command Create()
+    /// <param name="live">
+    /// Where to draw the live progress bar; null picks the terminal when standard output is one, and plain lines
+    /// (one per epoch) when output is redirected, as in CI logs and tests.
+    /// </param>
+    public static Command Create(IAnsiConsole? live = null)
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
         foreach (Option option in new Option[] { Data, Out, SkipMalformed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
         {
             command.Options.Add(option);
         }
-        command.SetAction(Run);
+        command.SetAction(parse => Run(parse, live ?? (Console.IsOutputRedirected ? null : AnsiConsole.Console)));
         return command;
     }
 
-    private static int Run(ParseResult parse)
+    private static int Run(ParseResult parse, IAnsiConsole? live)
     {
         TrainingOptions options;
         try
@@ -133,8 +138,10 @@ internal static class TrainCommand
             Console.WriteLine("stopping after the current batch...");
         };
 
-        var progress = new SynchronousProgress<EpochReport>(PrintEpoch);
-        TrainingResult result = new Trainer(options).Train(data, run, progress, cancel.Token);
+        var trainer = new Trainer(options);
+        TrainingResult result = live is null
+            ? trainer.Train(data, run, new SynchronousProgress<EpochReport>(PrintEpoch), cancel.Token)
+            : TrainWithProgressBar(live, trainer, options.Epochs, data, run, cancel.Token);
         PrintTable(result);
         File.WriteAllText(Path.Combine(run, "result.json"), JsonSerializer.Serialize(new
         {
@@ -181,6 +188,36 @@ internal static class TrainCommand
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {r.Epoch,3}/{r.TotalEpochs}  loss {r.TrainLoss,10:F4}  val NDCG@10 {r.Validation["NDCG@10"]:F4}  HR@10 {r.Validation["HR@10"]:F4}  MRR {r.Validation["MRR"]:F4}  {r.EpochSeconds,6:F2}s{(r.IsBest ? "  *" : "")}"));
+    }
+
+    /// <summary>
+    /// One bar over the epochs: it advances when an epoch ends, its label shows that epoch's train loss and validation
+    /// NDCG@10 (* when it is the best so far), and Spectre's columns give elapsed time and the remaining-time estimate.
+    /// Kept under 80 columns.
+    /// </summary>
+    private static TrainingResult TrainWithProgressBar(IAnsiConsole console, Trainer trainer, int epochs, RatingDataset data, string run, CancellationToken cancel)
+    {
+        TrainingResult? result = null;
+        console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 16 }, new PercentageColumn(),
+                new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                ProgressTask task = context.AddTask(Markup.Escape($"epoch 0/{epochs} training..."), maxValue: epochs);
+                var progress = new SynchronousProgress<EpochReport>(r =>
+                {
+                    double ndcg = r.Validation["NDCG@10"];
+                    task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                        $"epoch {r.Epoch}/{r.TotalEpochs} loss {r.TrainLoss:G5} NDCG@10 {ndcg:F4}{(r.IsBest ? "*" : " ")}"));
+                    task.Value = r.Epoch;
+                });
+                result = trainer.Train(data, run, progress, cancel);
+                task.Value = task.MaxValue; // early stopping ends the run before the last epoch
+                task.StopTask();
+            });
+        return result!;
     }
 
     private static void PrintTable(TrainingResult result)

@@ -25,6 +25,12 @@ public sealed record ModelView(
     DateTimeOffset? FinishedAt,
     string Checkpoint);
 
+/// <summary>A model with its best checkpoint's manifest.</summary>
+/// <param name="Model">What GET /models lists for it.</param>
+/// <param name="PopularityValidation">The popularity baseline on the same validation users.</param>
+/// <param name="Manifest">The checkpoint manifest: training config, model shape, metrics, data fingerprint, file hashes.</param>
+public sealed record ModelDetails(ModelView Model, IReadOnlyDictionary<string, double>? PopularityValidation, CheckpointManifest Manifest);
+
 /// <summary><c>/models</c>: trained models and which one serves each data set.</summary>
 public static class ModelsApi
 {
@@ -45,7 +51,105 @@ public static class ModelsApi
             .RequireApiKey()
             .WithDescription("Makes job `id`'s model the serving model of its data set, and its data set the default of GET /users/{id}/ranking. The switch is atomic: requests in flight finish on the old model. 404 for an unknown job, 409 for a job without a usable checkpoint.");
 
+        api.MapGet("/{id}", GetModel)
+            .WithName("GetModel")
+            .WithSummary("Get a model's full manifest")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithDescription("The best checkpoint's manifest: the complete training config (`manifest.training`), the model shape, validation and test metrics, and the data set's name, format, size and fingerprint, so the result can be reproduced. Retrain it with POST /jobs `{\"fromModel\": \"<id>\"}`, or post `{\"dataset\": ..., \"training\": <manifest.training>}`. 404 for an unknown job, 409 for a job without a usable checkpoint.");
+
+        api.MapGet("/{id}/embeddings", GetEmbeddings)
+            .WithName("GetModelEmbeddings")
+            .WithSummary("Export a model's user or item vectors")
+            .Produces<Stream>(StatusCodes.Status200OK, "text/csv", "application/octet-stream")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .WithDescription("`side=users|items`, `format=csv|npy|ids-npy|bias-npy`. `csv`: header `id,v0,...,v{d-1}` (plus `bias` for items when the model has an item bias), one row per raw MovieLens id. `npy`: the vectors as a NumPy float32 array of shape (n, d); its row i belongs to row i of `ids-npy`, the raw ids as an int64 array of shape (n,) (`bias-npy`: the item biases, float32 (n,)). With the `dot` head a score is user . item + bias. 400 for an unknown side or format, 404 for an unknown job, 409 for a job without a usable checkpoint.");
+
         return app;
+    }
+
+    public static Results<Ok<ModelDetails>, ProblemHttpResult> GetModel(string id, JobStore store, ModelRegistry registry)
+    {
+        if (FindModel(id, store, out JobRecord? record) is { } problem)
+        {
+            return TypedResults.Problem(problem);
+        }
+        try
+        {
+            (CheckpointManifest manifest, _) = CheckpointStore.ReadVerified(store.CheckpointPath(record!)!);
+            bool serving = registry.ServingJobs().TryGetValue(record!.Dataset, out string? s) && s == record.Id;
+            return TypedResults.Ok(new ModelDetails(ToView(record, serving), record.PopularityValidation, manifest));
+        }
+        catch (CheckpointException e)
+        {
+            return TypedResults.Problem(Unloadable(e));
+        }
+    }
+
+    public static Results<FileContentHttpResult, ValidationProblem, ProblemHttpResult> GetEmbeddings(
+        string id, JobStore store, string side = "users", string format = "csv")
+    {
+        var errors = new Dictionary<string, string[]>();
+        EmbeddingSide? parsedSide = side switch { "users" => EmbeddingSide.Users, "items" => EmbeddingSide.Items, _ => null };
+        if (parsedSide is null)
+        {
+            errors["side"] = [$"side must be 'users' or 'items'; got '{side}'."];
+        }
+        if (!EmbeddingFormats.Contains(format))
+        {
+            errors["format"] = [$"format must be one of {string.Join(", ", EmbeddingFormats)}; got '{format}'."];
+        }
+        else if (format == "bias-npy" && parsedSide == EmbeddingSide.Users)
+        {
+            errors["format"] = ["bias-npy exists for side=items only (the item bias)."];
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors, detail: "Ask for side=users|items and format=csv|npy|ids-npy|bias-npy.");
+        }
+        if (FindModel(id, store, out JobRecord? record) is { } problem)
+        {
+            return TypedResults.Problem(problem);
+        }
+        EmbeddingTable table;
+        try
+        {
+            using LoadedCheckpoint checkpoint = CheckpointStore.Load(store.CheckpointPath(record!)!);
+            table = EmbeddingExport.Extract(checkpoint, parsedSide!.Value);
+        }
+        catch (CheckpointException e)
+        {
+            return TypedResults.Problem(Unloadable(e));
+        }
+        if (format == "bias-npy" && table.Bias is null)
+        {
+            return TypedResults.Problem(new ProblemDetails
+            {
+                Title = "The model has no item bias",
+                Detail = $"Job {id}'s model was trained with itemBias false; ask for format=npy or csv.",
+                Status = StatusCodes.Status409Conflict,
+            });
+        }
+        using var buffer = new MemoryStream();
+        switch (format)
+        {
+            case "csv":
+                EmbeddingExport.WriteCsv(buffer, table);
+                break;
+            case "npy":
+                EmbeddingExport.WriteNpy(buffer, table);
+                break;
+            case "ids-npy":
+                EmbeddingExport.WriteIdsNpy(buffer, table.Ids);
+                break;
+            default:
+                EmbeddingExport.WriteNpyFloats(buffer, table.Bias!, [table.Rows]);
+                break;
+        }
+        string name = $"{id}-{side}{(format == "csv" ? ".csv" : format == "npy" ? ".npy" : "." + format[..^4] + ".npy")}";
+        return TypedResults.File(buffer.ToArray(), format == "csv" ? "text/csv" : "application/octet-stream", name);
     }
 
     public static Ok<IReadOnlyList<ModelView>> ListModels(JobStore store, ModelRegistry registry)
@@ -88,6 +192,31 @@ public static class ModelsApi
         }
         return TypedResults.Ok(ToView(record, serving: true));
     }
+
+    private static readonly string[] EmbeddingFormats = ["csv", "npy", "ids-npy", "bias-npy"];
+
+    /// <summary>Null when <paramref name="id"/> names a job with a model; else the 404 or 409 to answer.</summary>
+    private static ProblemDetails? FindModel(string id, JobStore store, out JobRecord? record)
+    {
+        record = store.Find(id);
+        if (record is null)
+        {
+            return JobsApi.JobNotFound(id);
+        }
+        return IsModel(record) ? null : new ProblemDetails
+        {
+            Title = "The job has no model",
+            Detail = $"Job {id} is {record.State.ToString().ToLowerInvariant()} and has {(record.Checkpoint is null ? "no checkpoint" : "not finished")}; only a finished job with a checkpoint has a model.",
+            Status = StatusCodes.Status409Conflict,
+        };
+    }
+
+    private static ProblemDetails Unloadable(CheckpointException e) => new()
+    {
+        Title = "The checkpoint cannot be loaded",
+        Detail = e.Message,
+        Status = StatusCodes.Status409Conflict,
+    };
 
     private static bool IsModel(JobRecord r) => r.State is JobState.Succeeded or JobState.Cancelled && r.Checkpoint is not null && r.BestEpoch > 0;
 

@@ -127,6 +127,20 @@ public sealed record JobRequest
     /// <example>auto</example>
     public string? Device { get; init; }
 
+    /// <summary>
+    /// Retrain a model: the id of a job with a checkpoint (GET /models/{id}). Its manifest's training config and its
+    /// data set replace the configured defaults; any other field given here still overrides them.
+    /// </summary>
+    /// <example>null</example>
+    public string? FromModel { get; init; }
+
+    /// <summary>
+    /// A full training config to start from instead of the configured defaults, e.g. a manifest's <c>training</c>
+    /// object from GET /models/{id}; fields given beside it still override it. Not together with <see cref="FromModel"/>.
+    /// </summary>
+    /// <example>null</example>
+    public TrainingOptions? Training { get; init; }
+
     /// <summary>The request's fields over <paramref name="defaults"/>.</summary>
     public TrainingOptions ToTrainingOptions(TrainingOptions defaults)
     {

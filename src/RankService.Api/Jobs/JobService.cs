@@ -3,6 +3,7 @@ using Hangfire;
 using Hangfire.States;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
+using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Jobs;
@@ -25,9 +26,10 @@ public sealed class JobService(
     {
         ArgumentNullException.ThrowIfNull(request);
         DataOptions data = dataOptions.Value;
-        dataset = request.Dataset ?? data.DefaultDataset;
-        options = request.ToTrainingOptions(trainingDefaults.CurrentValue);
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        (TrainingOptions baseline, string? baseDataset) = Baseline(request, errors);
+        dataset = request.Dataset ?? baseDataset ?? data.DefaultDataset;
+        options = request.ToTrainingOptions(baseline);
         if (!data.IsKnown(dataset))
         {
             errors["dataset"] = [$"Unknown data set '{Apis.Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
@@ -45,6 +47,52 @@ public sealed class JobService(
             }
         }
         return errors;
+    }
+
+    /// <summary>
+    /// What the request's fields go over: the configured defaults, a posted <c>training</c> config, or the training
+    /// config and data set of model <c>fromModel</c>'s checkpoint manifest.
+    /// </summary>
+    private (TrainingOptions Options, string? Dataset) Baseline(JobRequest request, Dictionary<string, string[]> errors)
+    {
+        if (request.FromModel is not null && request.Training is not null)
+        {
+            errors["fromModel"] = ["Give fromModel or training, not both: fromModel takes the model's own training config."];
+            return (trainingDefaults.CurrentValue, null);
+        }
+        if (request.Training is { } posted)
+        {
+            // JSON null in a reference field would otherwise reach the trainer; a missing one takes the default.
+            TrainingOptions d = trainingDefaults.CurrentValue;
+            return (posted with
+            {
+                Loss = posted.Loss ?? d.Loss,
+                Head = posted.Head ?? d.Head,
+                Device = posted.Device ?? d.Device,
+                HiddenSizes = posted.HiddenSizes ?? d.HiddenSizes,
+            }, null);
+        }
+        if (request.FromModel is null)
+        {
+            return (trainingDefaults.CurrentValue, null);
+        }
+        JobRecord? source = JobStore.IsValidId(request.FromModel) ? store.Find(request.FromModel) : null;
+        string? manifestPath = source is null ? null : store.CheckpointPath(source);
+        if (source is null || manifestPath is null)
+        {
+            errors["fromModel"] = [$"'{request.FromModel}' is not a job with a checkpoint; GET /models lists the models."];
+            return (trainingDefaults.CurrentValue, null);
+        }
+        try
+        {
+            (CheckpointManifest manifest, _) = CheckpointStore.ReadVerified(manifestPath);
+            return (manifest.Training, source.Dataset);
+        }
+        catch (CheckpointException e)
+        {
+            errors["fromModel"] = [$"Model {request.FromModel}'s checkpoint cannot be read: {e.Message}"];
+            return (trainingDefaults.CurrentValue, null);
+        }
     }
 
     /// <summary>Writes the job's folder and enqueues it on the training queue.</summary>
