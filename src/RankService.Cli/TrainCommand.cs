@@ -18,8 +18,19 @@ internal static class TrainCommand
     private static readonly Option<bool> SkipMalformed = new("--skip-malformed") { Description = "Skip and count malformed lines instead of failing." };
     private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal (leave-last-out) or recbole (random 80/10/10 per user, every rating a positive).", DefaultValueFactory = _ => Defaults.Protocol };
     private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => Defaults.SplitSeed };
-    private static readonly Option<string> Loss = new("--loss") { Description = "listmle, pairwise-logistic or hybrid.", DefaultValueFactory = _ => Defaults.Loss };
-    private static readonly Option<double> Alpha = new("--alpha") { Description = "Hybrid weight: alpha * ListMLE + (1 - alpha) * pairwise.", DefaultValueFactory = _ => Defaults.Alpha };
+    private static readonly Option<string> Loss = new("--loss") { Description = "Loss: " + string.Join(", ", RankService.Ranking.Losses.LossRegistry.Names) + ".", DefaultValueFactory = _ => Defaults.Loss };
+    private static readonly Option<double> Alpha = new("--alpha") { Description = "Hybrid weight: alpha * first + (1 - alpha) * second.", DefaultValueFactory = _ => Defaults.Alpha };
+    private static readonly Option<string> HybridFirst = new("--hybrid-first") { Description = "Hybrid's first loss (any but hybrid).", DefaultValueFactory = _ => Defaults.HybridFirst };
+    private static readonly Option<string> HybridSecond = new("--hybrid-second") { Description = "Hybrid's second loss (any but hybrid).", DefaultValueFactory = _ => Defaults.HybridSecond };
+    private static readonly Option<double> Margin = new("--margin") { Description = "Margin of pairwise-hinge and triplet.", DefaultValueFactory = _ => Defaults.Margin };
+    private static readonly Option<double> Temperature = new("--temperature") { Description = "approx-ndcg sigmoid temperature.", DefaultValueFactory = _ => Defaults.Temperature };
+    private static readonly Option<string> LambdaWeighting = new("--lambda-weighting") { Description = "lambda-loss weighting: ndcg-loss2++ or lambdarank.", DefaultValueFactory = _ => Defaults.LambdaWeighting };
+    private static readonly Option<double> LambdaMu = new("--lambda-mu") { Description = "lambda-loss mu of NDCG-Loss2++.", DefaultValueFactory = _ => Defaults.LambdaMu };
+    private static readonly Option<int> LambdaK = new("--lambda-k") { Description = "lambda-loss truncation at k; 0 = whole list.", DefaultValueFactory = _ => Defaults.LambdaK };
+    private static readonly Option<int> SoftmaxSamples = new("--softmax-samples") { Description = "softmax: candidates sampled per batch with log-q correction; 0 = full catalogue.", DefaultValueFactory = _ => Defaults.SoftmaxSamples };
+    private static readonly Option<string> TripletForm = new("--triplet-form") { Description = "triplet: dot or distance.", DefaultValueFactory = _ => Defaults.TripletForm };
+    private static readonly Option<string> TripletMining = new("--triplet-mining") { Description = "triplet negatives: random, hard or semi-hard.", DefaultValueFactory = _ => Defaults.TripletMining };
+    private static readonly Option<double> TripletThreshold = new("--triplet-threshold") { Description = "triplet: lowest rating that makes a positive.", DefaultValueFactory = _ => Defaults.TripletThreshold };
     private static readonly Option<int> Epochs = new("--epochs") { DefaultValueFactory = _ => Defaults.Epochs };
     private static readonly Option<int> BatchSize = new("--batch-size") { Description = "Lists (users) per batch.", DefaultValueFactory = _ => Defaults.BatchSize };
     private static readonly Option<double> LearningRate = new("--lr") { DefaultValueFactory = _ => Defaults.LearningRate };
@@ -44,7 +55,7 @@ internal static class TrainCommand
     public static Command Create(IAnsiConsole? live = null)
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
-        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
         {
             command.Options.Add(option);
         }
@@ -63,6 +74,17 @@ internal static class TrainCommand
                 SplitSeed = parse.GetValue(SplitSeed),
                 Loss = parse.GetValue(Loss)!,
                 Alpha = parse.GetValue(Alpha),
+                HybridFirst = parse.GetValue(HybridFirst)!,
+                HybridSecond = parse.GetValue(HybridSecond)!,
+                Margin = parse.GetValue(Margin),
+                Temperature = parse.GetValue(Temperature),
+                LambdaWeighting = parse.GetValue(LambdaWeighting)!,
+                LambdaMu = parse.GetValue(LambdaMu),
+                LambdaK = parse.GetValue(LambdaK),
+                SoftmaxSamples = parse.GetValue(SoftmaxSamples),
+                TripletForm = parse.GetValue(TripletForm)!,
+                TripletMining = parse.GetValue(TripletMining)!,
+                TripletThreshold = parse.GetValue(TripletThreshold),
                 Epochs = parse.GetValue(Epochs),
                 BatchSize = parse.GetValue(BatchSize),
                 LearningRate = parse.GetValue(LearningRate),

@@ -134,6 +134,29 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_job_trains_with_any_loss_and_its_options_as_posted()
+    {
+        JobView job = await ApiHost.PostJobAsync(_client, new
+        {
+            epochs = 1,
+            loss = "hybrid",
+            hybridFirst = "softmax",
+            hybridSecond = "triplet",
+            softmaxSamples = 50,
+            tripletMining = "hard",
+            tripletForm = "distance",
+            margin = 0.5,
+        });
+        JobView done = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Succeeded);
+        Assert.Equal("softmax", done.Options.HybridFirst);
+        Assert.Equal("triplet", done.Options.HybridSecond);
+        Assert.Equal(50, done.Options.SoftmaxSamples);
+        Assert.Equal("hard", done.Options.TripletMining);
+        Assert.Equal(0.5, done.Options.Margin);
+        Assert.NotNull(done.Checkpoint);
+    }
+
+    [Fact]
     public async Task A_job_whose_data_set_is_missing_fails_with_a_message_saying_where_to_put_it()
     {
         JobView job = await ApiHost.PostJobAsync(_client, new { dataset = "ml-100k" });

@@ -20,13 +20,60 @@ public sealed record JobRequest
     /// <example>2020</example>
     public int? SplitSeed { get; init; }
 
-    /// <summary>Loss: <c>listmle</c>, <c>pairwise-logistic</c> or <c>hybrid</c>.</summary>
+    /// <summary>
+    /// Loss: <c>listmle</c>, <c>pairwise-logistic</c>, <c>hybrid</c>, <c>listnet</c>, <c>softmax</c>, <c>approx-ndcg</c>,
+    /// <c>lambda-loss</c>, <c>pairwise-hinge</c> or <c>triplet</c>.
+    /// </summary>
     /// <example>listmle</example>
     public string? Loss { get; init; }
 
-    /// <summary>Hybrid weight in [0, 1]: alpha * ListMLE + (1 - alpha) * pairwise.</summary>
+    /// <summary>Hybrid weight in [0, 1]: alpha * hybridFirst + (1 - alpha) * hybridSecond.</summary>
     /// <example>0.5</example>
     public double? Alpha { get; init; }
+
+    /// <summary>Hybrid's first loss, any loss but hybrid.</summary>
+    /// <example>listmle</example>
+    public string? HybridFirst { get; init; }
+
+    /// <summary>Hybrid's second loss, any loss but hybrid.</summary>
+    /// <example>pairwise-logistic</example>
+    public string? HybridSecond { get; init; }
+
+    /// <summary>Margin of pairwise-hinge and triplet, 0 to 100.</summary>
+    /// <example>1</example>
+    public double? Margin { get; init; }
+
+    /// <summary>approx-ndcg sigmoid temperature, 1e-4 to 100.</summary>
+    /// <example>1</example>
+    public double? Temperature { get; init; }
+
+    /// <summary>lambda-loss weighting: <c>ndcg-loss2++</c> or <c>lambdarank</c>.</summary>
+    /// <example>ndcg-loss2++</example>
+    public string? LambdaWeighting { get; init; }
+
+    /// <summary>lambda-loss mu of NDCG-Loss2++, 0 to 1000.</summary>
+    /// <example>10</example>
+    public double? LambdaMu { get; init; }
+
+    /// <summary>lambda-loss truncation at k, 0 (whole list) to 100000.</summary>
+    /// <example>0</example>
+    public int? LambdaK { get; init; }
+
+    /// <summary>softmax candidates sampled per batch with log-q correction, 0 (full catalogue) to 1000000.</summary>
+    /// <example>0</example>
+    public int? SoftmaxSamples { get; init; }
+
+    /// <summary>triplet similarity: <c>dot</c> or <c>distance</c>.</summary>
+    /// <example>dot</example>
+    public string? TripletForm { get; init; }
+
+    /// <summary>triplet negative mining: <c>random</c>, <c>hard</c> or <c>semi-hard</c>.</summary>
+    /// <example>semi-hard</example>
+    public string? TripletMining { get; init; }
+
+    /// <summary>triplet: lowest rating that makes a positive, 0.5 to 100.</summary>
+    /// <example>4</example>
+    public double? TripletThreshold { get; init; }
 
     /// <summary>Most epochs to train, 1 to 10000.</summary>
     /// <example>5</example>
@@ -112,6 +159,17 @@ public sealed record JobRequest
             SplitSeed = SplitSeed ?? defaults.SplitSeed,
             Loss = Loss ?? defaults.Loss,
             Alpha = Alpha ?? defaults.Alpha,
+            HybridFirst = HybridFirst ?? defaults.HybridFirst,
+            HybridSecond = HybridSecond ?? defaults.HybridSecond,
+            Margin = Margin ?? defaults.Margin,
+            Temperature = Temperature ?? defaults.Temperature,
+            LambdaWeighting = LambdaWeighting ?? defaults.LambdaWeighting,
+            LambdaMu = LambdaMu ?? defaults.LambdaMu,
+            LambdaK = LambdaK ?? defaults.LambdaK,
+            SoftmaxSamples = SoftmaxSamples ?? defaults.SoftmaxSamples,
+            TripletForm = TripletForm ?? defaults.TripletForm,
+            TripletMining = TripletMining ?? defaults.TripletMining,
+            TripletThreshold = TripletThreshold ?? defaults.TripletThreshold,
             Epochs = Epochs ?? defaults.Epochs,
             BatchSize = BatchSize ?? defaults.BatchSize,
             LearningRate = LearningRate ?? defaults.LearningRate,

@@ -8,7 +8,10 @@ namespace RankService.Ranking.Losses;
 /// <code>
 ///   loss = alpha * first + (1 - alpha) * second        (default: alpha * ListMLE + (1 - alpha) * pairwise logistic)
 /// </code>
-/// Each part is reported under its own name, unweighted, so the curves stay comparable with single-loss runs.
+/// Any two registered losses may be combined (<c>hybridFirst</c>, <c>hybridSecond</c>), except a hybrid inside a
+/// hybrid. The hybrid needs the union of its parts' inputs. Each part is reported under its own name, unweighted, so
+/// the curves stay comparable with single-loss runs (two parts of the same name are reported as <c>name</c> and
+/// <c>name#2</c>).
 /// </summary>
 public sealed class HybridLoss : IRankingLoss
 {
@@ -16,6 +19,12 @@ public sealed class HybridLoss : IRankingLoss
 
     public HybridLoss(IRankingLoss first, IRankingLoss second, double alpha)
     {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        if (first is HybridLoss || second is HybridLoss)
+        {
+            throw new ArgumentException("A hybrid loss cannot contain another hybrid.");
+        }
         if (alpha is < 0 or > 1 || double.IsNaN(alpha))
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must lie in [0, 1].");
@@ -37,16 +46,21 @@ public sealed class HybridLoss : IRankingLoss
 
     public string Name => RegistryName;
 
-    public LossOutput Compute(Tensor scores, Tensor labels, Tensor mask, Generator? generator = null)
+    public LossNeeds Needs => First.Needs | Second.Needs;
+
+    public LossOutput Compute(Tensor scores, Tensor labels, Tensor mask, Generator? generator = null) =>
+        Compute(new LossBatch(scores, labels, mask), generator);
+
+    public LossOutput Compute(LossBatch batch, Generator? generator = null)
     {
         using var scope = NewDisposeScope();
-        LossOutput a = First.Compute(scores, labels, mask, generator);
-        LossOutput b = Second.Compute(scores, labels, mask, generator);
+        LossOutput a = First.Compute(batch, generator);
+        LossOutput b = Second.Compute(batch, generator);
         Tensor total = a.Total.mul(_alpha) + b.Total.mul(_oneMinusAlpha);
         var parts = new Dictionary<string, Tensor>
         {
             [First.Name] = a.Total.detach().MoveToOuterDisposeScope(),
-            [Second.Name] = b.Total.detach().MoveToOuterDisposeScope(),
+            [Second.Name == First.Name ? Second.Name + "#2" : Second.Name] = b.Total.detach().MoveToOuterDisposeScope(),
         };
         return new LossOutput(total.MoveToOuterDisposeScope(), parts);
     }

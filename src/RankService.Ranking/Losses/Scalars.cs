@@ -12,6 +12,8 @@ internal static class Scalars
 {
     public static readonly Scalar Zero = 0.0.ToScalar();
     public static readonly Scalar One = 1.0.ToScalar();
+    /// <summary>Guards a division by a sum that is 0 only when the numerator is masked to 0 anyway.</summary>
+    public static readonly Scalar Tiny = 1e-12.ToScalar();
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();
 
     /// <summary>Very negative but finite: exp() gives 0 without the NaN of -inf minus -inf.</summary>

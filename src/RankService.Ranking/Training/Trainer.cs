@@ -70,6 +70,7 @@ public sealed class Trainer
         UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
         IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
+        using var lossInputs = new LossInputs(loss, split, device);
         string checkpoints = Path.Combine(runFolder, "checkpoints");
         Directory.CreateDirectory(checkpoints);
 
@@ -146,7 +147,7 @@ public sealed class Trainer
             var rng = new Random(epochSeed);
             using var generator = new Generator((ulong)epochSeed, device);
             (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
-                RunEpoch(model, optimizer, loss, batcher, rng, generator, device, epoch, cancellationToken);
+                RunEpoch(model, optimizer, loss, lossInputs, batcher, rng, generator, device, epoch, cancellationToken);
             if (interrupted)
             {
                 cancelled = true;
@@ -219,7 +220,7 @@ public sealed class Trainer
     }
 
     private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
-        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, ListBatcher batcher, Random rng,
+        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, LossInputs lossInputs, ListBatcher batcher, Random rng,
         Generator generator, Device device, int epoch, CancellationToken cancellationToken)
     {
         model.train();
@@ -243,8 +244,7 @@ public sealed class Trainer
             Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
 
             optimizer.ZeroGrad();
-            Tensor scores = model.forward(users, items);
-            LossOutput output = loss.Compute(scores, labels, mask, generator);
+            LossOutput output = loss.Compute(lossInputs.Build(model, users, items, labels, mask), generator);
             double value = output.Total.item<float>();
             if (!double.IsFinite(value))
             {

@@ -16,11 +16,42 @@ public sealed record TrainingOptions
     /// <summary>Seed of the recbole split, kept apart from <see cref="Seed"/> so runs with different seeds share one split.</summary>
     public int SplitSeed { get; init; } = RandomRatioSplit.DefaultSeed;
 
-    /// <summary>Loss by registry name: listmle, pairwise-logistic, hybrid.</summary>
+    /// <summary>Loss by registry name (<see cref="LossRegistry.Names"/>).</summary>
     public string Loss { get; init; } = ListMle.RegistryName;
 
     /// <summary>Hybrid weight: alpha * first + (1 - alpha) * second.</summary>
     public double Alpha { get; init; } = 0.5;
+
+    /// <summary>Hybrid parts by registry name, any loss but hybrid.</summary>
+    public string HybridFirst { get; init; } = ListMle.RegistryName;
+    public string HybridSecond { get; init; } = PairwiseLogistic.RegistryName;
+
+    /// <summary>Margin of pairwise-hinge and triplet.</summary>
+    public double Margin { get; init; } = 1.0;
+
+    /// <summary>ApproxNDCG sigmoid temperature.</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>LambdaLoss weighting: ndcg-loss2++ or lambdarank.</summary>
+    public string LambdaWeighting { get; init; } = LambdaLoss.NdcgLoss2PlusPlus;
+
+    /// <summary>LambdaLoss mu for NDCG-Loss2++.</summary>
+    public double LambdaMu { get; init; } = 10;
+
+    /// <summary>LambdaLoss truncation at k; 0 = whole list.</summary>
+    public int LambdaK { get; init; }
+
+    /// <summary>Softmax candidates sampled per batch (log-q corrected); 0 = full catalogue.</summary>
+    public int SoftmaxSamples { get; init; }
+
+    /// <summary>Triplet similarity: dot or distance.</summary>
+    public string TripletForm { get; init; } = TripletLoss.DotForm;
+
+    /// <summary>Triplet negative mining: random, hard or semi-hard.</summary>
+    public string TripletMining { get; init; } = TripletLoss.SemiHardMining;
+
+    /// <summary>Lowest rating that makes an item a triplet positive.</summary>
+    public double TripletThreshold { get; init; } = 4;
 
     public int Epochs { get; init; } = 50;
 
@@ -70,7 +101,22 @@ public sealed record TrainingOptions
         ItemBias = ItemBias,
     };
 
-    public LossOptions ToLossOptions() => new() { Alpha = Alpha, PairsPerList = PairsPerList > 0 ? PairsPerList : null };
+    public LossOptions ToLossOptions() => new()
+    {
+        Alpha = Alpha,
+        HybridFirst = HybridFirst,
+        HybridSecond = HybridSecond,
+        PairsPerList = PairsPerList > 0 ? PairsPerList : null,
+        Margin = Margin,
+        Temperature = Temperature,
+        LambdaWeighting = LambdaWeighting,
+        LambdaMu = LambdaMu,
+        LambdaK = LambdaK > 0 ? LambdaK : null,
+        SoftmaxSamples = SoftmaxSamples,
+        TripletForm = TripletForm,
+        TripletMining = TripletMining,
+        TripletThreshold = TripletThreshold,
+    };
 
     /// <summary>Field name to problem, empty when the options are valid.</summary>
     public IReadOnlyDictionary<string, string> Validate()
@@ -92,6 +138,25 @@ public sealed record TrainingOptions
         {
             errors[nameof(Protocol)] = $"Unknown protocol '{Protocol}'. Use one of: {string.Join(", ", EvaluationProtocol.Names)}.";
         }
+        foreach ((string field, string part) in new[] { (nameof(HybridFirst), HybridFirst), (nameof(HybridSecond), HybridSecond) })
+        {
+            if (!LossRegistry.IsKnown(part) || LossRegistry.IsHybrid(part))
+            {
+                errors[field] = $"{field} must name a loss other than hybrid: {string.Join(", ", LossRegistry.Names.Where(n => !LossRegistry.IsHybrid(n)))}; got '{part}'.";
+            }
+        }
+        if (!LambdaLoss.Weightings.Contains(LambdaWeighting))
+        {
+            errors[nameof(LambdaWeighting)] = $"Unknown LambdaWeighting '{LambdaWeighting}'. Use one of: {string.Join(", ", LambdaLoss.Weightings)}.";
+        }
+        if (!TripletLoss.Forms.Contains(TripletForm))
+        {
+            errors[nameof(TripletForm)] = $"Unknown TripletForm '{TripletForm}'. Use one of: {string.Join(", ", TripletLoss.Forms)}.";
+        }
+        if (!TripletLoss.Minings.Contains(TripletMining))
+        {
+            errors[nameof(TripletMining)] = $"Unknown TripletMining '{TripletMining}'. Use one of: {string.Join(", ", TripletLoss.Minings)}.";
+        }
         if (!TwoTowerModel.Heads.Contains(Head))
         {
             errors[nameof(Head)] = $"Unknown head '{Head}'. Known heads: {string.Join(", ", TwoTowerModel.Heads)}.";
@@ -101,6 +166,12 @@ public sealed record TrainingOptions
             errors[nameof(Device)] = $"Unknown device '{Device}'. Use one of: {string.Join(", ", Devices)}.";
         }
         Range(nameof(Alpha), Alpha, 0, 1);
+        Range(nameof(Margin), Margin, 0, 100);
+        Range(nameof(Temperature), Temperature, 1e-4, 100);
+        Range(nameof(LambdaMu), LambdaMu, 0, 1000);
+        Range(nameof(LambdaK), LambdaK, 0, 100_000);
+        Range(nameof(SoftmaxSamples), SoftmaxSamples, 0, 1_000_000);
+        Range(nameof(TripletThreshold), TripletThreshold, 0.5, 100);
         Range(nameof(Epochs), Epochs, 1, 10_000);
         Range(nameof(BatchSize), BatchSize, 1, 65_536);
         Range(nameof(LearningRate), LearningRate, 1e-7, 10);

@@ -50,6 +50,36 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void Every_loss_option_reaches_the_trainer_from_the_command_line()
+    {
+        string data = Path.Combine(TestData.TempFolder(), "ml-100k");
+        SyntheticMovieLens.Write(SyntheticMovieLens.Generate(new SyntheticOptions { Users = 40, Items = 60, Seed = 5 }), data, MovieLensFormat.Ml100k);
+        string runs = TestData.TempFolder();
+
+        (int exit, _, string error) = Run("train", "--data", data, "--out", runs, "--epochs", "1", "--embedding-dim", "8", "--negatives", "10",
+            "--loss", "hybrid", "--hybrid-first", "softmax", "--hybrid-second", "triplet", "--alpha", "0.7", "--softmax-samples", "20",
+            "--triplet-form", "distance", "--triplet-mining", "hard", "--triplet-threshold", "3", "--margin", "0.5",
+            "--temperature", "0.3", "--lambda-weighting", "lambdarank", "--lambda-mu", "2", "--lambda-k", "5");
+
+        Assert.True(exit == 0, error);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(runs, "result.json", SearchOption.AllDirectories).Single()));
+        JsonElement options = json.RootElement.GetProperty("options");
+        Assert.Equal("softmax", options.GetProperty("hybridFirst").GetString());
+        Assert.Equal("triplet", options.GetProperty("hybridSecond").GetString());
+        Assert.Equal(20, options.GetProperty("softmaxSamples").GetInt32());
+        Assert.Equal("hard", options.GetProperty("tripletMining").GetString());
+        Assert.Equal(0.5, options.GetProperty("margin").GetDouble());
+        Assert.Equal(0.3, options.GetProperty("temperature").GetDouble());
+        Assert.Equal("lambdarank", options.GetProperty("lambdaWeighting").GetString());
+        Assert.Equal(5, options.GetProperty("lambdaK").GetInt32());
+
+        (exit, _, error) = Run("train", "--data", "synthetic", "--loss", "hybrid", "--hybrid-first", "hybrid", "--triplet-mining", "easy");
+        Assert.Equal(2, exit);
+        Assert.Contains("HybridFirst must name a loss other than hybrid", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown TripletMining 'easy'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Invalid_options_and_missing_data_fail_with_a_message_saying_what_to_fix()
     {
         (int exit, _, string error) = Run("train", "--data", "synthetic", "--loss", "lambdamart", "--epochs", "0");

@@ -1,0 +1,94 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Losses;
+
+/// <summary>
+/// Softmax (multinomial) cross entropy of each user's rated items against the whole catalogue, as in Mult-VAE and
+/// RecBole's CE loss. With P_b the list's rated items (label &gt; 0, each weighted equally) and C the catalogue:
+/// <code>
+///   full:     loss_b = -1/|P_b| * sum_{i in P_b} ( s_bi - log sum_{j in C} exp(s_bj) )
+///   sampled:  M candidates j_1..j_M drawn with replacement from q (q_j proportional to train count + 1);
+///             for each i in P_b, the rest of the catalogue's sum estimated by importance sampling (log-q correction):
+///             loss_bi = -( s_bi - log( exp(s_bi) + sum_{m: j_m not in P_b} exp(s_{b,j_m} - log(M q_{j_m})) ) )
+/// </code>
+/// Averaged over lists with a rated item. The full form scores every item for the batch's users (user vectors
+/// [lists, d] times item vectors [items, d] transposed, the item side once per batch); the sampled form
+/// (<see cref="Samples"/> &gt; 0, for large catalogues) scores M shared candidates [lists, M] and removes
+/// accidental hits (candidates the user rated) so a positive never sits in its own normaliser twice. As M grows the
+/// sampled normaliser tends to exp(s_bi) plus the sum over the unrated catalogue: for one rated item, the full loss.
+/// Without catalogue scores (the three-tensor <see cref="Compute(Tensor, Tensor, Tensor, Generator?)"/>), the
+/// normaliser is the list's own real items. Shapes: scores, labels, mask, items [lists, n]. Stable: log-sum-exp
+/// throughout, padding and removed candidates filled with a very negative finite value. Ties: labels only decide
+/// membership of P_b, so tied labels are equal targets.
+/// </summary>
+public sealed class SoftmaxLoss : IRankingLoss
+{
+    public const string RegistryName = "softmax";
+
+    private readonly Scalar _logSamples;
+
+    public SoftmaxLoss(int samples = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(samples);
+        Samples = samples;
+        _logSamples = Math.Log(Math.Max(1, samples)).ToScalar();
+    }
+
+    /// <summary>Candidates sampled per batch; 0 = the full catalogue.</summary>
+    public int Samples { get; }
+
+    public string Name => RegistryName;
+
+    public LossNeeds Needs => LossNeeds.Catalogue;
+
+    /// <summary>The list-only form: each rated item against the list's real items.</summary>
+    public LossOutput Compute(Tensor scores, Tensor labels, Tensor mask, Generator? generator = null)
+    {
+        using var scope = NewDisposeScope();
+        Tensor logZ = scores.masked_fill(mask.logical_not(), Scalars.Padding).logsumexp(1, keepdim: true);
+        return new LossOutput(MeanOverPositives(scores - logZ, labels, mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
+    }
+
+    public LossOutput Compute(LossBatch batch, Generator? generator = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (batch.ScoreItems is not { } scoreItems)
+        {
+            throw new InvalidOperationException($"The {Name} loss needs LossBatch.ScoreItems; the trainer supplies it for losses that need the catalogue.");
+        }
+        using var scope = NewDisposeScope();
+        Tensor logP;
+        if (Samples == 0)
+        {
+            Tensor catalogue = scoreItems(null);                       // [lists, items]
+            logP = batch.Scores - catalogue.logsumexp(1, keepdim: true);
+        }
+        else
+        {
+            Tensor items = LossBatch.Require(batch.Items, nameof(LossBatch.Items), Name);            // [lists, n], for accidental hits
+            Tensor counts = LossBatch.Require(batch.ItemCounts, nameof(LossBatch.ItemCounts), Name); // [items]
+            Tensor smoothed = counts.to_type(ScalarType.Float64).add(Scalars.One);
+            Tensor logQ = (smoothed / smoothed.sum()).log().to_type(batch.Scores.dtype);
+            Tensor candidates = multinomial(smoothed, Samples, replacement: true, generator: generator); // [M]
+            Tensor candidateScores = scoreItems(candidates);                                            // [lists, M]
+            Tensor negatives = candidateScores - logQ.index_select(0, candidates).add(_logSamples).unsqueeze(0);
+            Tensor positive = batch.Labels.gt(Scalars.Zero).logical_and(batch.Mask);
+            Tensor hit = items.unsqueeze(2).eq(candidates.view(1, 1, -1)).logical_and(positive.unsqueeze(2)).any(1); // [lists, M]
+            Tensor negativeLse = negatives.masked_fill(hit, Scalars.Padding).logsumexp(1, keepdim: true);         // [lists, 1]
+            Tensor own = batch.Scores;                                                                              // [lists, n]
+            Tensor logZ = stack(new[] { own, negativeLse.expand_as(own) }, 2).logsumexp(2);
+            logP = own - logZ;
+        }
+        return new LossOutput(MeanOverPositives(logP, batch.Labels, batch.Mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
+    }
+
+    /// <summary>-mean of log P over each list's rated items, averaged over lists that have one.</summary>
+    private static Tensor MeanOverPositives(Tensor logP, Tensor labels, Tensor mask)
+    {
+        Tensor positive = labels.gt(Scalars.Zero).logical_and(mask).to_type(logP.dtype);
+        // Padding and unrated positions may hold -1e30-sized values: zero them by selection, not by multiplication.
+        Tensor picked = where(positive.to_type(ScalarType.Bool), logP, zeros_like(logP));
+        return PairwiseLogistic.MeanOverListsWithPairs(picked.neg(), positive);
+    }
+}
