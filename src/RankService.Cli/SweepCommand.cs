@@ -28,6 +28,7 @@ internal static class SweepCommand
     private static readonly Option<string> Epochs = new("--epochs") { Description = "Comma-separated epoch limits.", DefaultValueFactory = _ => Format(Defaults.Epochs) };
     private static readonly Option<string> BatchSize = new("--batch-size") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => Format(Defaults.BatchSize) };
     private static readonly Option<string> MaxListSize = new("--max-list-size") { Description = "Comma-separated list caps.", DefaultValueFactory = _ => Format(Defaults.MaxListSize) };
+    private static readonly Option<double> ClipNorm = new("--clip-norm") { Description = "Gradient clipping norm for every configuration; 0 = none.", DefaultValueFactory = _ => Defaults.GradientClipNorm };
     private static readonly Option<int> Patience = new("--patience") { DefaultValueFactory = _ => Defaults.Patience };
     private static readonly Option<int> Random = new("--random") { Description = "Run this many configurations drawn from the grid (seeded by --sample-seed); 0 = the whole grid.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> SampleSeed = new("--sample-seed") { DefaultValueFactory = _ => 0 };
@@ -39,7 +40,7 @@ internal static class SweepCommand
     public static Command Create()
     {
         var command = new Command("sweep", "Train a grid (or random sample) of configurations, each over several seeds, and write a leaderboard.");
-        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
+        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
         {
             command.Options.Add(option);
         }
@@ -78,6 +79,7 @@ internal static class SweepCommand
                         Epochs = epochs,
                         BatchSize = batch,
                         MaxListSize = cap,
+                        GradientClipNorm = parse.GetValue(ClipNorm),
                         Patience = parse.GetValue(Patience),
                         Threads = parse.GetValue(Threads),
                         Device = "auto",
@@ -173,5 +175,5 @@ internal static class SweepCommand
 
     /// <summary>The swept fields, spelled as <c>rankservice train</c> options.</summary>
     private static string Describe(TrainingOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"--loss {o.Loss} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --patience {o.Patience}");
+        $"--loss {o.Loss} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --clip-norm {o.GradientClipNorm} --patience {o.Patience}");
 }

@@ -43,6 +43,7 @@ internal static class TrainCommand
     private static readonly Option<int> Negatives = new("--negatives") { Description = "Unrated items (label 0) added to each training list.", DefaultValueFactory = _ => Defaults.NegativesPerList };
     private static readonly Option<int> MaxListSize = new("--max-list-size") { Description = "Most recent train items kept per list.", DefaultValueFactory = _ => Defaults.MaxListSize };
     private static readonly Option<int> PairsPerList = new("--pairs-per-list") { Description = "Pairs sampled per list by pairwise losses; 0 = all.", DefaultValueFactory = _ => Defaults.PairsPerList };
+    private static readonly Option<double> ClipNorm = new("--clip-norm") { Description = "Clip the gradient's global norm at this value before Adam; 0 = no clipping.", DefaultValueFactory = _ => Defaults.GradientClipNorm };
     private static readonly Option<int> Patience = new("--patience") { Description = "Epochs without better validation NDCG@10 before stopping; 0 = never.", DefaultValueFactory = _ => Defaults.Patience };
     private static readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => Defaults.Device };
@@ -55,7 +56,7 @@ internal static class TrainCommand
     public static Command Create(IAnsiConsole? live = null)
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
-        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, Patience, Seed, Device, Threads })
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, ClipNorm, Patience, Seed, Device, Threads })
         {
             command.Options.Add(option);
         }
@@ -97,6 +98,7 @@ internal static class TrainCommand
                 NegativesPerList = parse.GetValue(Negatives),
                 MaxListSize = parse.GetValue(MaxListSize),
                 PairsPerList = parse.GetValue(PairsPerList),
+                GradientClipNorm = parse.GetValue(ClipNorm),
                 Patience = parse.GetValue(Patience),
                 Seed = parse.GetValue(Seed),
                 Device = parse.GetValue(Device)!,
