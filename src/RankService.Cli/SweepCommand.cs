@@ -122,7 +122,8 @@ internal static class SweepCommand
             return 3;
         }
         string protocol = parse.GetValue(Protocol)!;
-        string sweepFolder = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-sweep-{data.Name}-{protocol}");
+        // A random suffix: two runs started in the same second must not share (and resume from) one folder.
+        string sweepFolder = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-sweep-{data.Name}-{protocol}-{Guid.NewGuid().ToString("N")[..6]}");
         Console.WriteLine($"{data.Name}, {protocol}: {grid.Count} configurations x {seeds.Length} seeds; runs in {sweepFolder}");
 
         var entries = new List<LeaderboardEntry>();

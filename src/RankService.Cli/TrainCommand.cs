@@ -133,7 +133,8 @@ internal static class TrainCommand
         Console.WriteLine($"{data.Name}: {data.UserCount:N0} users, {data.ItemCount:N0} items, {data.Ratings.Length:N0} ratings" +
             (data.SkippedLines > 0 ? $", {data.SkippedLines} malformed lines skipped" : ""));
 
-        string run = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{data.Name}-{options.Loss}");
+        // A random suffix: two runs started in the same second must not share (and resume from) one folder.
+        string run = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{data.Name}-{options.Loss}-{Guid.NewGuid().ToString("N")[..6]}");
         Directory.CreateDirectory(run);
         Console.WriteLine($"run folder: {run}");
         using var cancel = new CancellationTokenSource();
