@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankService.Ranking.Checkpoints;
@@ -39,7 +40,8 @@ public static class EmbeddingExport
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         Device device = checkpoint.Model.parameters().First().device;
-        Tensor index = arange(ids.Count, dtype: ScalarType.Int64, device: device);
+        using Scalar count = ids.Count.ToScalar();
+        Tensor index = arange(Losses.Scalars.IntZero, count, Losses.Scalars.IntOne, dtype: ScalarType.Int64, device: device);
         Tensor vectors = (side == EmbeddingSide.Users ? checkpoint.Model.UserVectors(index) : checkpoint.Model.ItemVectors(index))
             .to(ScalarType.Float32).cpu().contiguous();
         int dim = (int)vectors.shape[1];

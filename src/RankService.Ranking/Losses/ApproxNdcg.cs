@@ -45,12 +45,12 @@ public sealed class ApproxNdcg : IRankingLoss
         Tensor real = mask.to_type(scores.dtype);
         Tensor others = real.unsqueeze(1) * (ones(n, n, dtype: scores.dtype, device: scores.device) - eye(n, dtype: scores.dtype, device: scores.device));
         Tensor above = (scores.unsqueeze(1) - scores.unsqueeze(2)).mul(_inverseTemperature).sigmoid() * others;
-        Tensor rank = above.sum(2).add(Scalars.One);
+        Tensor rank = above.sum(2).add(Scalars.One, Scalars.One);
         Tensor gains = NdcgTerms.Gains(labels, mask, scores.dtype);
-        Tensor dcg = (gains / rank.add(Scalars.One).log2()).sum(1);
+        Tensor dcg = (gains / rank.add(Scalars.One, Scalars.One).log2()).sum(1);
         Tensor ideal = NdcgTerms.IdealDcg(gains);
         Tensor hasRelevant = ideal.gt(Scalars.Zero).to_type(scores.dtype);
-        Tensor perList = (dcg / ideal.clamp_min(Scalars.Tiny)).neg().add(Scalars.One) * hasRelevant;
+        Tensor perList = (dcg / ideal.clamp_min(Scalars.Tiny)).neg().add(Scalars.One, Scalars.One) * hasRelevant;
         Tensor loss = perList.sum() / hasRelevant.sum().clamp_min(Scalars.One);
         return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }

@@ -56,7 +56,7 @@ public sealed class HybridLoss : IRankingLoss
         using var scope = NewDisposeScope();
         LossOutput a = First.Compute(batch, generator);
         LossOutput b = Second.Compute(batch, generator);
-        Tensor total = a.Total.mul(_alpha) + b.Total.mul(_oneMinusAlpha);
+        Tensor total = a.Total.mul(_alpha).add(b.Total.mul(_oneMinusAlpha), Scalars.One);
         var parts = new Dictionary<string, Tensor>
         {
             [First.Name] = a.Total.detach().MoveToOuterDisposeScope(),

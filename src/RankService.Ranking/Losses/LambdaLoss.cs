@@ -83,7 +83,7 @@ public sealed class LambdaLoss : IRankingLoss
             Tensor deltaByGap = tensor(Enumerable.Range(0, n).Select(d => d == 0 ? 0 : Math.Abs((1.0 / Math.Log2(1 + d)) - (1.0 / Math.Log2(2 + d)))).ToArray(), dtype: dtype, device: device);
             Tensor index = tensor(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), device: device);
             Tensor gap = (index.unsqueeze(1) - index.unsqueeze(0)).abs();
-            position = position + deltaByGap.index_select(0, gap.flatten()).view(n, n).mul(_mu);
+            position = position.add(deltaByGap.index_select(0, gap.flatten()).view(n, n).mul(_mu), Scalars.One);
         }
         Tensor topK = tensor(Enumerable.Range(0, n).Select(i => i < k).ToArray(), device: device);
         Tensor inTopK = topK.unsqueeze(1).logical_or(topK.unsqueeze(0));

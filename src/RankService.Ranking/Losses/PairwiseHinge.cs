@@ -41,7 +41,7 @@ public sealed class PairwiseHinge : IRankingLoss
         (Tensor diff, Tensor valid) = PairsPerList is int pairs && pairs < scores.shape[1] * scores.shape[1]
             ? PairwiseLogistic.SampledPairs(scores, labels, mask, pairs, generator)
             : PairwiseLogistic.AllPairs(scores, labels, mask);
-        Tensor perPair = diff.neg().add(_margin).relu() * valid;
+        Tensor perPair = diff.neg().add(_margin, Scalars.One).relu() * valid;
         Tensor loss = PairwiseLogistic.MeanOverListsWithPairs(perPair, valid);
         return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }

@@ -71,7 +71,7 @@ public sealed class PairwiseLogistic : IRankingLoss
     }
 
     /// <summary>softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^-|x|): stable for any x, and free of C# scalars.</summary>
-    internal static Tensor Softplus(Tensor x) => x.relu() + x.abs().neg().exp().log1p();
+    internal static Tensor Softplus(Tensor x) => x.relu().add(x.abs().neg().exp().log1p(), Scalars.One);
 
     /// <summary>Mean of per-pair losses within each list, then over the lists that have a valid pair.</summary>
     internal static Tensor MeanOverListsWithPairs(Tensor perPair, Tensor valid)

@@ -68,11 +68,11 @@ public sealed class SoftmaxLoss : IRankingLoss
         {
             Tensor items = LossBatch.Require(batch.Items, nameof(LossBatch.Items), Name);            // [lists, n], for accidental hits
             Tensor counts = LossBatch.Require(batch.ItemCounts, nameof(LossBatch.ItemCounts), Name); // [items]
-            Tensor smoothed = counts.to_type(ScalarType.Float64).add(Scalars.One);
+            Tensor smoothed = counts.to_type(ScalarType.Float64).add(Scalars.One, Scalars.One);
             Tensor logQ = (smoothed / smoothed.sum()).log().to_type(batch.Scores.dtype);
             Tensor candidates = multinomial(smoothed, Samples, replacement: true, generator: generator); // [M]
             Tensor candidateScores = scoreItems(candidates);                                            // [lists, M]
-            Tensor negatives = candidateScores - logQ.index_select(0, candidates).add(_logSamples).unsqueeze(0);
+            Tensor negatives = candidateScores - logQ.index_select(0, candidates).add(_logSamples, Scalars.One).unsqueeze(0);
             Tensor positive = batch.Labels.gt(Scalars.Zero).logical_and(batch.Mask);
             Tensor hit = items.unsqueeze(2).eq(candidates.view(1, 1, -1)).logical_and(positive.unsqueeze(2)).any(1); // [lists, M]
             Tensor negativeLse = negatives.masked_fill(hit, Scalars.Padding).logsumexp(1, keepdim: true);         // [lists, 1]

@@ -85,13 +85,13 @@ public sealed class TripletLoss : IRankingLoss
         using var scope = NewDisposeScope();
         Tensor u = LossBatch.Require(batch.UserVectors, nameof(LossBatch.UserVectors), Name).unsqueeze(1); // [lists, 1, d]
         Tensor v = LossBatch.Require(batch.ItemVectors, nameof(LossBatch.ItemVectors), Name);               // [lists, n, d]
-        Tensor sim = Form == DotForm ? (v * u).sum(2) : (v - u).square().sum(2).neg();                    // [lists, n]
+        Tensor sim = Form == DotForm ? (v * u).sum(2) : (v - u).pow(Scalars.Two).sum(2).neg();                    // [lists, n]
         Tensor positive = batch.Labels.ge(_threshold).logical_and(batch.Mask);
         Tensor negative = batch.Labels.eq(Scalars.Zero).logical_and(batch.Mask);
 
         Tensor choice = MineNegatives(sim.detach(), negative, Mining, Margin, generator);                  // [lists, n]
         Tensor valid = positive.logical_and(negative.any(1, keepdim: true)).to_type(sim.dtype);
-        Tensor perTriplet = (sim - sim.gather(1, choice)).neg().add(_margin).relu() * valid;
+        Tensor perTriplet = (sim - sim.gather(1, choice)).neg().add(_margin, Scalars.One).relu() * valid;
         Tensor loss = PairwiseLogistic.MeanOverListsWithPairs(perTriplet, valid);
         return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }

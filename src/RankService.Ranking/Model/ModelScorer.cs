@@ -22,7 +22,8 @@ public sealed class ModelScorer : IItemScorer, IDisposable
         using var mode = inference_mode();
         using var scope = NewDisposeScope();
         Device device = model.parameters().First().device;
-        Tensor all = arange(model.ItemCount, dtype: ScalarType.Int64, device: device);
+        using Scalar itemCount = model.ItemCount.ToScalar();
+        Tensor all = arange(Losses.Scalars.IntZero, itemCount, Losses.Scalars.IntOne, dtype: ScalarType.Int64, device: device);
         _items = model.ItemVectors(all).MoveToOuterDisposeScope();
         _bias = model.ItemBiases(all).MoveToOuterDisposeScope();
     }

@@ -35,8 +35,10 @@ public sealed class PrecomputedScorer : IItemScorer
             using var mode = inference_mode();
             using var scope = NewDisposeScope();
             Device device = model.parameters().First().device;
-            _users = Rows(model.UserVectors(arange(model.UserCount, dtype: ScalarType.Int64, device: device)), out int width);
-            Tensor all = arange(model.ItemCount, dtype: ScalarType.Int64, device: device);
+            using Scalar userCount = model.UserCount.ToScalar();
+            using Scalar itemCount = model.ItemCount.ToScalar();
+            _users = Rows(model.UserVectors(arange(Losses.Scalars.IntZero, userCount, Losses.Scalars.IntOne, dtype: ScalarType.Int64, device: device)), out int width);
+            Tensor all = arange(Losses.Scalars.IntZero, itemCount, Losses.Scalars.IntOne, dtype: ScalarType.Int64, device: device);
             _items = Rows(model.ItemVectors(all), out _);
             _bias = Rows(model.ItemBiases(all), out _);
             Width = width;

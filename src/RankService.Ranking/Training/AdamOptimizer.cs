@@ -84,7 +84,7 @@ public sealed class AdamOptimizer : IDisposable
             Tensor g = _decay ? grad.add(p, _weightDecay) : grad;
             _m[i].mul_(_b1).add_(g, _oneMinusB1);
             _v[i].mul_(_b2).addcmul_(g, g, _oneMinusB2);
-            Tensor denominator = _v[i].sqrt().div_(sqrtCorrection2).add_(_eps);
+            Tensor denominator = _v[i].sqrt().div_(sqrtCorrection2).add_(_eps, Losses.Scalars.One);
             p.addcdiv_(_m[i], denominator, stepSize);
         }
     }
