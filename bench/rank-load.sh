@@ -43,7 +43,7 @@ for mode in $modes; do
     for r in $(seq 1 "$repeats"); do
       line="$(wrk -t1 -c"$c" -d"${duration}s" --timeout 5s -s bench/lib/random-user.lua "$BENCH_URL" | grep '^RESULT')"
       if [[ "$mode" == training && "$(svc_job_state "$background" | tr '[:upper:]' '[:lower:]')" != running ]]; then
-        echo "the training job stopped during the run; raise its epochs" >&2; exit 1
+        echo "the training job stopped during the run: $(curl -s "$BENCH_URL/jobs/$background")" >&2; exit 1
       fi
       eval "$(sed -E 's/^RESULT //; s/([a-z0-9_]+)=/local_\1=/g' <<<"$line")"
       key="$mode/$c"
