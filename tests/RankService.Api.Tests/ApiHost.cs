@@ -70,6 +70,11 @@ public sealed class ApiHost : WebApplicationFactory<Program>
             ["Data:SyntheticSet:MinRatingsPerUser"] = Synthetic.MinRatingsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Data:SyntheticSet:MaxRatingsPerUser"] = Synthetic.MaxRatingsPerUser.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Data:SyntheticSet:Seed"] = Synthetic.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // The tests were written against these; the service's defaults (appsettings.json) are the sweep's best.
+            ["Training:Loss"] = "listmle",
+            ["Training:LearningRate"] = "0.01",
+            ["Training:WeightDecay"] = "0.001",
+            ["Training:MaxListSize"] = "200",
             ["Training:Epochs"] = "3",
             ["Training:EmbeddingDim"] = "16",
             ["Training:NegativesPerList"] = "50",
