@@ -123,6 +123,20 @@ public sealed class JobLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_first_job_serves_its_model_as_soon_as_it_reads_succeeded()
+    {
+        JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 2 });
+        await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Succeeded);
+
+        // No waiting for a swap: the model goes into the registry before the record says "succeeded".
+        HttpResponseMessage response = await _client.GetAsync(new Uri("/users/1/ranking?k=3", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        RankingResponse? ranking = await response.Content.ReadFromJsonAsync<RankingResponse>(ApiHost.Json);
+        Assert.Equal(job.Id, ranking!.ModelJobId);
+        Assert.Equal(3, ranking.Items.Count);
+    }
+
+    [Fact]
     public async Task A_job_can_train_under_the_recbole_protocol_and_reports_recall_and_precision()
     {
         JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 2, protocol = "recbole", splitSeed = 5 });

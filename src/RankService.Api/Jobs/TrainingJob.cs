@@ -147,7 +147,7 @@ public sealed class TrainingJob(
         JobRecord? current = store.Find(jobId);
         bool byUser = current?.CancelRequested == true;
         bool cancelled = result is null || result.Cancelled;
-        JobRecord? record = store.Update(jobId, r => r with
+        JobRecord Apply(JobRecord r) => r with
         {
             State = !cancelled ? JobState.Succeeded : byUser ? JobState.Cancelled : JobState.Failed,
             Error = !cancelled || byUser ? null : ShutdownMessage,
@@ -159,17 +159,19 @@ public sealed class TrainingJob(
             PopularityTest = result?.PopularityTest ?? r.PopularityTest,
             Checkpoint = result is { BestEpoch: > 0 } ? BestManifest(folder) : r.Checkpoint,
             StoppedEarly = result?.StoppedEarly ?? false,
-        });
+        };
+        if (current is not null && !cancelled && serviceOptions.Value.ServesHttpApi)
+        {
+            // Swap the model in before the record says "succeeded": a client that sees the state never gets the old model.
+            models.OfferFinished(Apply(current));
+        }
+        JobRecord? record = store.Update(jobId, Apply);
         if (record is null)
         {
             return;
         }
         logger.LogInformation("Job {JobId} {State} after {Epochs} epochs; best epoch {BestEpoch}, validation NDCG@10 {Ndcg:F4}",
             jobId, record.State.ToString().ToLowerInvariant(), record.Epoch, record.BestEpoch, record.SelectionScore);
-        if (record.State == JobState.Succeeded && serviceOptions.Value.ServesHttpApi)
-        {
-            models.OfferFinished(record);
-        }
     }
 
     private static string BestManifest(string folder) =>
