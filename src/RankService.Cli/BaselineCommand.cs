@@ -69,14 +69,8 @@ internal static class BaselineCommand
             errors.ForEach(Console.Error.WriteLine);
             return 2;
         }
-        RatingDataset data;
-        try
+        if (!TrainCommand.TryLoadData(parse.GetValue(Data)!, false, out RatingDataset data))
         {
-            data = TrainCommand.LoadData(parse.GetValue(Data)!, false);
-        }
-        catch (MovieLensDataException e)
-        {
-            Console.Error.WriteLine(e.Message);
             return 3;
         }
         UserSplit split = EvaluationProtocol.Split(data, protocol, parse.GetValue(SplitSeed));

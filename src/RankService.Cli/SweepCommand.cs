@@ -111,14 +111,8 @@ internal static class SweepCommand
             grid = grid.OrderBy(_ => rng.Next()).Take(sample).ToList();
         }
 
-        RatingDataset data;
-        try
+        if (!TrainCommand.TryLoadData(parse.GetValue(Data)!, false, out RatingDataset data))
         {
-            data = TrainCommand.LoadData(parse.GetValue(Data)!, false);
-        }
-        catch (MovieLensDataException e)
-        {
-            Console.Error.WriteLine(e.Message);
             return 3;
         }
         string protocol = parse.GetValue(Protocol)!;

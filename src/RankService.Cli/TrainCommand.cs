@@ -120,14 +120,8 @@ internal static class TrainCommand
             return 2;
         }
 
-        RatingDataset data;
-        try
+        if (!TryLoadData(parse.GetValue(Data)!, parse.GetValue(SkipMalformed), out RatingDataset data))
         {
-            data = LoadData(parse.GetValue(Data)!, parse.GetValue(SkipMalformed));
-        }
-        catch (MovieLensDataException e)
-        {
-            Console.Error.WriteLine(e.Message);
             return 3;
         }
         Console.WriteLine($"{data.Name}: {data.UserCount:N0} users, {data.ItemCount:N0} items, {data.Ratings.Length:N0} ratings" +
@@ -166,6 +160,22 @@ internal static class TrainCommand
             result.Cancelled,
         }, CheckpointStore.Json));
         return result.Cancelled ? 130 : 0;
+    }
+
+    /// <summary>Loads a data set for a command; a data error is printed to stderr (exit code 3 by convention).</summary>
+    internal static bool TryLoadData(string data, bool skipMalformed, out RatingDataset dataset)
+    {
+        try
+        {
+            dataset = LoadData(data, skipMalformed);
+            return true;
+        }
+        catch (MovieLensDataException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            dataset = null!;
+            return false;
+        }
     }
 
     internal static RatingDataset LoadData(string data, bool skipMalformed)

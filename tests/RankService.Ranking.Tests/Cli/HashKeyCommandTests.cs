@@ -6,28 +6,7 @@ namespace RankService.Ranking.Tests.Cli;
 [Collection(nameof(ConsoleTests))]
 public class HashKeyCommandTests
 {
-    private static (int Exit, string Output, string Error) Run(string input, params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(HashKeyCommand.Create());
-        TextReader stdin = Console.In;
-        TextWriter stdout = Console.Out, stderr = Console.Error;
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetIn(new StringReader(input));
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (root.Parse(args).Invoke(), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetIn(stdin);
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Exit, string Output, string Error) Run(string input, params string[] args) => CliRunner.Run(HashKeyCommand.Create(), args, input);
 
     [Theory]
     // Expected values from `printf %s KEY | sha256sum`.

@@ -11,21 +11,7 @@ public class SweepCommandTests
         var root = new RootCommand();
         root.Subcommands.Add(SweepCommand.Create());
         root.Subcommands.Add(BaselineCommand.Create());
-        TextWriter stdout = Console.Out, stderr = Console.Error;
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = root.Parse(args).Invoke();
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
+        return CliRunner.Run(root, args);
     }
 
     [Fact]

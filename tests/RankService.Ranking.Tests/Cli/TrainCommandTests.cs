@@ -8,26 +8,7 @@ namespace RankService.Ranking.Tests.Cli;
 [Collection(nameof(ConsoleTests))]
 public class TrainCommandTests
 {
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(TrainCommand.Create());
-        TextWriter stdout = Console.Out, stderr = Console.Error;
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            int exit = root.Parse(args).Invoke();
-            return (exit, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRunner.Run(TrainCommand.Create(), args);
 
     [Fact]
     public void Train_reads_a_movielens_folder_prints_progress_and_the_comparison_table_and_writes_result_json()

@@ -13,25 +13,7 @@ public class ExportEmbeddingsCommandTests
 {
     private static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 60, Items = 80, Seed = 5 });
 
-    private static (int Exit, string Output, string Error) Run(params string[] args)
-    {
-        var root = new RootCommand();
-        root.Subcommands.Add(ExportEmbeddingsCommand.Create());
-        TextWriter stdout = Console.Out, stderr = Console.Error;
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            return (root.Parse(args).Invoke(), output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(stdout);
-            Console.SetError(stderr);
-        }
-    }
+    private static (int Exit, string Output, string Error) Run(params string[] args) => CliRunner.Run(ExportEmbeddingsCommand.Create(), args);
 
     private static string TrainRun(bool itemBias = true)
     {
