@@ -56,96 +56,76 @@ internal static class Tools
     }
 
     /// <summary>
-    /// <c>epoch --data DIR [--epochs 5 --negatives 200 --batch-size 64 --threads 0 --eval true]</c>: ListMLE epochs that
-    /// time separately the batcher (building the padded lists: data preparation) and the tensor work (copying the
-    /// batch into tensors, forward, loss, backward, clipping, Adam), the same steps as <see cref="Trainer"/>; then the
-    /// full-catalogue validation. One RESULT line per epoch.
+    /// <c>epoch --data DIR [--epochs 2 --negatives 200 --batch-size 64 --max-list 200 --threads 0 --every 30]</c>: ListMLE
+    /// epochs run by the real <see cref="Trainer"/> (validation, checkpoints and resume state included) with a
+    /// <see cref="TrainingProfile"/>. Prints a progress line every <c>--every</c> seconds (batches done, seconds per
+    /// phase so far) and one RESULT line per epoch: train_s is the batches (data preparation + tensor work), prep_s the
+    /// batcher building the padded lists, then each tensor phase, validation, checkpoint and resume-state seconds.
     /// </summary>
     public static int Epoch(string[] args)
     {
         Dictionary<string, string> a = Parse(args);
         string folder = a.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
-        int epochs = Int(a, "epochs", 5);
-        bool evaluate = a.GetValueOrDefault("eval", "true") == "true";
         var o = new TrainingOptions
         {
+            Loss = ListMle.RegistryName,
+            Epochs = Int(a, "epochs", 2),
             NegativesPerList = Int(a, "negatives", 200),
             BatchSize = Int(a, "batch-size", 64),
+            MaxListSize = Int(a, "max-list", 200),
             Threads = Int(a, "threads", 0),
+            Patience = 0,
             Device = "cpu",
         };
-        if (o.Threads > 0)
-        {
-            torch.set_num_threads(o.Threads);
-        }
+        double every = Int(a, "every", 30);
+        var clock = Stopwatch.StartNew();
         RatingDataset data = MovieLensLoader.Load(folder);
-        LeaveLastOutSplit split = TemporalSplit.LeaveLastOut(data);
-        var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
-        IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
-        torch.manual_seed(o.Seed);
-        var rng = new Random(o.Seed);
-        using var generator = new Generator((ulong)o.Seed);
-        using var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
-        using var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
-        Console.WriteLine(Invariant($"{data.UserCount} users, {data.ItemCount} items, {batcher.BatchCount} batches of {o.BatchSize}, {o.NegativesPerList} negatives, torch threads {torch.get_num_threads()}"));
-
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        Console.WriteLine(Invariant($"loaded {data.UserCount} users, {data.ItemCount} items, {data.Ratings.Length} ratings in {clock.Elapsed.TotalSeconds:F1} s; torch threads {torch.get_num_threads()}"));
+        string run = Path.Combine(Path.GetTempPath(), "rankservice-epoch-" + Guid.NewGuid().ToString("N"));
+        double lastPrint = 0;
+        IReadOnlyDictionary<string, double> epochStart = new Dictionary<string, double>();
+        string Phases(IReadOnlyDictionary<string, double> now, IReadOnlyDictionary<string, double> since, params string[] names) =>
+            string.Join(' ', names.Select(n => Invariant($"{n}_s={now[n] - since.GetValueOrDefault(n):F3}")));
+        var profile = new TrainingProfile
         {
-            model.train();
-            double prep = 0, work = 0;
-            long scored = 0, slots = 0;
-            double lossSum = 0;
-            using IEnumerator<ListBatch> batches = batcher.Epoch(rng).GetEnumerator();
-            while (true)
+            BatchDone = p =>
             {
-                long t0 = Stopwatch.GetTimestamp();
-                if (!batches.MoveNext())
+                if (clock.Elapsed.TotalSeconds - lastPrint < every)
                 {
-                    break;
+                    return;
                 }
-                ListBatch batch = batches.Current;
-                long t1 = Stopwatch.GetTimestamp();
-                using (var scope = NewDisposeScope())
-                {
-                    long rows = batch.Users.Length;
-                    var userIds = new long[rows];
-                    for (int i = 0; i < rows; i++)
-                    {
-                        userIds[i] = batch.Users[i];
-                    }
-                    Tensor users = tensor(userIds, dtype: ScalarType.Int64);
-                    Tensor items = tensor(batch.Items, [rows, batch.Width], dtype: ScalarType.Int64);
-                    Tensor labels = tensor(batch.Labels, [rows, batch.Width]);
-                    Tensor mask = tensor(batch.Mask, [rows, batch.Width]);
-                    optimizer.ZeroGrad();
-                    LossOutput output = loss.Compute(model.forward(users, items), labels, mask, generator);
-                    lossSum += output.Total.item<float>();
-                    output.Total.backward();
-                    nn.utils.clip_grad_norm_(model.parameters(), o.GradientClipNorm);
-                    optimizer.Step();
-                }
-                long t2 = Stopwatch.GetTimestamp();
-                prep += Stopwatch.GetElapsedTime(t0, t1).TotalSeconds;
-                work += Stopwatch.GetElapsedTime(t1, t2).TotalSeconds;
-                slots += batch.Mask.Length;
-                foreach (bool m in batch.Mask)
-                {
-                    scored += m ? 1 : 0;
-                }
-            }
-            double eval = 0;
-            string ndcg = "";
-            if (evaluate)
+                lastPrint = clock.Elapsed.TotalSeconds;
+                Console.WriteLine(Invariant($"epoch {p.Epoch}: {p.EpochBatches}/{p.BatchesPerEpoch} batches at {lastPrint:F0} s; ") +
+                    Phases(p.Snapshot(), epochStart, "prep", "tensors", "zero_grad", "forward", "backward", "clip", "step"));
+            },
+            PhaseDone = (p, phase) =>
             {
-                var clock = Stopwatch.StartNew();
-                using var scorer = new ModelScorer(model);
-                EvaluationResult result = FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, Trainer.Ks);
-                eval = clock.Elapsed.TotalSeconds;
-                ndcg = Invariant($" val_ndcg10={result.Metrics["NDCG@10"]:F4}");
-            }
-            double train = prep + work;
-            Console.WriteLine(Invariant(
-                $"RESULT epoch={epoch} train_s={train:F3} prep_s={prep:F3} tensor_s={work:F3} prep_share={prep / train:F3} eval_s={eval:F3} items_per_s={scored / train:F0} scored={scored} padded={slots} loss={lossSum / batcher.BatchCount:F4} peak_rss_mb={PeakRssMb():F0}{ndcg}"));
+                IReadOnlyDictionary<string, double> now = p.Snapshot();
+                Console.WriteLine(Invariant($"epoch {p.Epoch}: {phase} done at {clock.Elapsed.TotalSeconds:F0} s ({now[phase] - epochStart.GetValueOrDefault(phase):F1} s)"));
+                if (phase != "resume")
+                {
+                    return;
+                }
+                string[] batchPhases = ["prep", "tensors", "zero_grad", "forward", "backward", "clip", "step"];
+                double train = batchPhases.Sum(n => now[n] - epochStart.GetValueOrDefault(n));
+                double prep = now["prep"] - epochStart.GetValueOrDefault("prep");
+                Console.WriteLine(Invariant(
+                    $"RESULT epoch={p.Epoch} train_s={train:F3} prep_share={prep / train:F3} items_per_s={p.EpochScored / train:F0} ") +
+                    Phases(now, epochStart, [.. batchPhases, "validation", "checkpoint", "resume"]).Replace("validation_s", "eval_s", StringComparison.Ordinal) +
+                    Invariant($" scored={p.EpochScored} padded={p.EpochSlots} batches={p.EpochBatches} peak_rss_mb={PeakRssMb():F0}"));
+                epochStart = now;
+            },
+        };
+        try
+        {
+            TrainingResult result = new Trainer(o) { Profile = profile, Log = Console.WriteLine }.Train(data, run);
+            IReadOnlyDictionary<string, double> end = profile.Snapshot();
+            Console.WriteLine(Invariant($"RESULT final setup_s={end["setup"]:F3} test_s={end["test"]:F3} baseline_s={end["baseline"]:F3} total_s={clock.Elapsed.TotalSeconds:F1} ") +
+                Invariant($"val_ndcg10={result.BestValidation.GetValueOrDefault(Trainer.SelectionMetric):F4} test_ndcg10={result.Test.GetValueOrDefault(Trainer.SelectionMetric):F4} popularity_test_ndcg10={result.PopularityTest.GetValueOrDefault(Trainer.SelectionMetric):F4} peak_rss_mb={PeakRssMb():F0}"));
+        }
+        finally
+        {
+            Directory.Delete(run, recursive: true);
         }
         return 0;
     }

@@ -30,7 +30,14 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     private readonly Sequential? head_rest;
     private readonly Embedding? item_bias;
 
-    public TwoTowerModel(int userCount, int itemCount, ModelOptions options) : base(nameof(TwoTowerModel))
+    /// <param name="userCount">Rows of the user embedding table.</param>
+    /// <param name="itemCount">Rows of the item embedding table.</param>
+    /// <param name="options">Head, dimensions, towers.</param>
+    /// <param name="sparseGradients">
+    /// Embedding tables (and item biases) get sparse gradients holding only the rows a batch used, for lazy optimiser
+    /// updates on large catalogues (<see cref="Training.TrainingOptions.EmbeddingUpdates"/>); the maths is unchanged.
+    /// </param>
+    public TwoTowerModel(int userCount, int itemCount, ModelOptions options, bool sparseGradients = false) : base(nameof(TwoTowerModel))
     {
         if (!Heads.Contains(options.Head))
         {
@@ -40,8 +47,9 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         UserCount = userCount;
         ItemCount = itemCount;
         int dim = options.EmbeddingDim;
-        user_embedding = Embedding(userCount, dim);
-        item_embedding = Embedding(itemCount, dim);
+        SparseGradients = sparseGradients;
+        user_embedding = Embedding(userCount, dim, sparse: sparseGradients);
+        item_embedding = Embedding(itemCount, dim, sparse: sparseGradients);
         // Small initial vectors: N(0, 1) embeddings give dot products of size ~dim and saturate every loss.
         using (no_grad())
         {
@@ -74,7 +82,7 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         }
         if (options.ItemBias)
         {
-            item_bias = Embedding(itemCount, 1);
+            item_bias = Embedding(itemCount, 1, sparse: sparseGradients);
             using (no_grad())
             {
                 init.zeros_(item_bias.weight!);
@@ -84,6 +92,9 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     }
 
     public ModelOptions Options { get; }
+
+    /// <summary>Whether the embedding tables produce sparse gradients (see the constructor).</summary>
+    public bool SparseGradients { get; }
     public int UserCount { get; }
     public int ItemCount { get; }
 

@@ -11,9 +11,18 @@ namespace RankService.Ranking.Training;
 ///   g = grad + wd * p;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2
 ///   p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
 /// </code>
+/// <para>
+/// Sparse gradients (embeddings built with <c>sparseGradients</c>) get the lazy update of torch.optim.SparseAdam with
+/// the same coupled weight decay: duplicate rows are summed, then only the rows present are updated, moments included;
+/// the bias corrections use the global step count. A dense gradient always gets the dense update above. The lazy update
+/// runs as a plain loop over the touched rows (in float64, written back in the parameter's type) on CPU memory: as tensor
+/// ops (unique, index_add, index_select, index_copy per table) it took longer than the batch's forward and backward.
+/// </para>
+/// <para>
 /// Written here rather than taken from TorchSharp because TorchSharp's optimizers pass C# numbers straight to tensor
 /// ops, creating scalars only the GC finalizer frees, which can free one mid-call (see Losses/Scalars.cs). Every
 /// scalar here is a field or a <c>using</c> local, so each outlives the op that reads it.
+/// </para>
 /// </summary>
 public sealed class AdamOptimizer : IDisposable
 {
@@ -30,6 +39,13 @@ public sealed class AdamOptimizer : IDisposable
     private readonly Scalar _oneMinusB2;
     private readonly Scalar _eps;
     private readonly bool _decay;
+
+    private readonly double _decayRate;
+    private readonly double _eps1;
+
+    // Sparse gradients summed per distinct row for the current step, built once by ClipGradNorm or Step, dropped by
+    // ZeroGrad and Step.
+    private readonly RowGradient?[] _rowGrads;
 
     public AdamOptimizer(IEnumerable<Parameter> parameters, double lr, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
     {
@@ -49,6 +65,9 @@ public sealed class AdamOptimizer : IDisposable
             _m = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
             _v = _parameters.Select(p => zeros_like(p).DetachFromDisposeScope()).ToArray();
         }
+        _decayRate = weightDecay;
+        _eps1 = eps;
+        _rowGrads = new RowGradient?[_parameters.Length];
     }
 
     /// <summary>Updates taken so far.</summary>
@@ -58,9 +77,197 @@ public sealed class AdamOptimizer : IDisposable
 
     public void ZeroGrad()
     {
+        DropRowGradients();
         foreach (Parameter p in _parameters)
         {
-            p.grad?.zero_();
+            Tensor? grad = p.grad;
+            if (grad is null)
+            {
+                continue;
+            }
+            if (grad.is_sparse)
+            {
+                // An emptied sparse gradient would only be concatenated with the next one: drop it instead.
+                p.grad = null;
+            }
+            else
+            {
+                grad.zero_();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Scales every gradient by <c>min(1, maxNorm / (norm + 1e-6))</c>, where norm is the 2-norm of all gradients
+    /// together, as <c>torch.nn.utils.clip_grad_norm_</c> does; sparse gradients count (and are scaled) once per
+    /// distinct row, after summing duplicates. Returns the norm before clipping.
+    /// </summary>
+    public double ClipGradNorm(double maxNorm)
+    {
+        using var noGrad = no_grad();
+        double squares = 0;
+        for (int i = 0; i < _parameters.Length; i++)
+        {
+            squares += SquaredNorm(i);
+        }
+        double norm = Math.Sqrt(squares);
+        double coefficient = maxNorm / (norm + 1e-6);
+        if (coefficient < 1)
+        {
+            for (int i = 0; i < _parameters.Length; i++)
+            {
+                Scale(i, coefficient);
+            }
+        }
+        return norm;
+    }
+
+    /// <summary>The sum of squares of parameter i's gradient (a sparse one summed per row first).</summary>
+    private double SquaredNorm(int i)
+    {
+        Tensor? grad = _parameters[i].grad;
+        if (grad is null)
+        {
+            return 0;
+        }
+        if (grad.is_sparse)
+        {
+            double sum = 0;
+            foreach (double g in RowGradients(i).Values)
+            {
+                sum += g * g;
+            }
+            return sum;
+        }
+        using Tensor norm = linalg.vector_norm(grad);
+        using Tensor wide = norm.to_type(ScalarType.Float64);
+        double n = wide.item<double>();
+        return n * n;
+    }
+
+    private void Scale(int i, double scale)
+    {
+        Tensor? grad = _parameters[i].grad;
+        if (grad is null)
+        {
+            return;
+        }
+        if (grad.is_sparse)
+        {
+            RowGradient rows = RowGradients(i);
+            Span<double> values = rows.Values.AsSpan(0, rows.Rows.Count * rows.Width);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, values);
+            return;
+        }
+        using Scalar s = scale.ToScalar();
+        grad.mul_(s);
+    }
+
+    /// <summary>Parameter i's sparse gradient summed per distinct row (cached for this step).</summary>
+    private RowGradient RowGradients(int i)
+    {
+        if (_rowGrads[i] is { } cached)
+        {
+            return cached;
+        }
+        Parameter p = _parameters[i];
+        Tensor grad = p.grad!;
+        if (grad.device_type != DeviceType.CPU)
+        {
+            throw new NotSupportedException("Lazy (sparse) embedding updates run on CPU only; use dense updates on a GPU.");
+        }
+        using var scope = NewDisposeScope();
+        long[] lookups = grad.SparseIndices[0].contiguous().data<long>().ToArray();
+        Tensor values = grad.SparseValues.to_type(ScalarType.Float64).contiguous();
+        ReadOnlySpan<double> source = MemoryMarshal.Cast<byte, double>(values.bytes);
+        int width = lookups.Length == 0 ? 0 : source.Length / lookups.Length;
+        var result = new RowGradient((int)p.shape[0], width);
+        for (int k = 0; k < lookups.Length; k++)
+        {
+            result.Add(lookups[k], source.Slice(k * width, width));
+        }
+        _rowGrads[i] = result;
+        return result;
+    }
+
+    private void DropRowGradients() => Array.Clear(_rowGrads);
+
+    /// <summary>
+    /// The lazy Adam update of parameter i's touched rows, on its (CPU, contiguous) memory and its moments'.
+    /// </summary>
+    private void LazyStep(int i, double stepSize, double sqrtCorrection2)
+    {
+        Parameter p = _parameters[i];
+        if (p.dtype == ScalarType.Float32)
+        {
+            LazyStep(MemoryMarshal.Cast<byte, float>(p.bytes), MemoryMarshal.Cast<byte, float>(_m[i].bytes),
+                MemoryMarshal.Cast<byte, float>(_v[i].bytes), RowGradients(i), stepSize, sqrtCorrection2);
+        }
+        else if (p.dtype == ScalarType.Float64)
+        {
+            LazyStep(MemoryMarshal.Cast<byte, double>(p.bytes), MemoryMarshal.Cast<byte, double>(_m[i].bytes),
+                MemoryMarshal.Cast<byte, double>(_v[i].bytes), RowGradients(i), stepSize, sqrtCorrection2);
+        }
+        else
+        {
+            throw new NotSupportedException($"Lazy embedding updates need float32 or float64 weights, not {p.dtype}.");
+        }
+    }
+
+    private void LazyStep<T>(Span<T> p, Span<T> m, Span<T> v, RowGradient rows, double stepSize, double sqrtCorrection2)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int width = rows.Width;
+        for (int r = 0; r < rows.Rows.Count; r++)
+        {
+            int offset = checked((int)(rows.Rows[r] * width));
+            ReadOnlySpan<double> g = rows.Values.AsSpan(r * width, width);
+            for (int j = 0; j < width; j++)
+            {
+                int at = offset + j;
+                double param = double.CreateTruncating(p[at]);
+                double gj = g[j] + (_decayRate * param);
+                double mj = (_beta1 * double.CreateTruncating(m[at])) + ((1 - _beta1) * gj);
+                double vj = (_beta2 * double.CreateTruncating(v[at])) + ((1 - _beta2) * gj * gj);
+                m[at] = T.CreateTruncating(mj);
+                v[at] = T.CreateTruncating(vj);
+                p[at] = T.CreateTruncating(param + (stepSize * mj / ((Math.Sqrt(vj) / sqrtCorrection2) + _eps1)));
+            }
+        }
+    }
+
+    /// <summary>A sparse gradient summed per distinct row: rows in order of first appearance, values row-major in float64.</summary>
+    private sealed class RowGradient(int tableRows, int width)
+    {
+        private readonly Dictionary<long, int> _slot = [];
+
+        public List<long> Rows { get; } = [];
+        public double[] Values { get; private set; } = new double[Math.Max(1, width) * 64];
+        public int Width { get; } = width;
+
+        public void Add(long row, ReadOnlySpan<double> gradient)
+        {
+            if ((ulong)row >= (ulong)tableRows)
+            {
+                throw new ArgumentOutOfRangeException(nameof(row), row, $"Row outside 0..{tableRows - 1}.");
+            }
+            if (!_slot.TryGetValue(row, out int slot))
+            {
+                slot = Rows.Count;
+                _slot.Add(row, slot);
+                Rows.Add(row);
+                if ((slot + 1) * Width > Values.Length)
+                {
+                    double[] grown = new double[Values.Length * 2];
+                    Values.CopyTo(grown, 0);
+                    Values = grown;
+                }
+            }
+            Span<double> target = Values.AsSpan(slot * Width, Width);
+            for (int j = 0; j < Width; j++)
+            {
+                target[j] += gradient[j];
+            }
         }
     }
 
@@ -81,12 +288,18 @@ public sealed class AdamOptimizer : IDisposable
                 continue;
             }
             using var scope = NewDisposeScope();
+            if (grad.is_sparse)
+            {
+                LazyStep(i, -_lr / correction1, Math.Sqrt(correction2));
+                continue;
+            }
             Tensor g = _decay ? grad.add(p, _weightDecay) : grad;
             _m[i].mul_(_b1).add_(g, _oneMinusB1);
             _v[i].mul_(_b2).addcmul_(g, g, _oneMinusB2);
             Tensor denominator = _v[i].sqrt().div_(sqrtCorrection2).add_(_eps, Losses.Scalars.One);
             p.addcdiv_(_m[i], denominator, stepSize);
         }
+        DropRowGradients();
     }
 
     private const int StateMagic = 0x4D414441; // "ADAM"
@@ -152,6 +365,7 @@ public sealed class AdamOptimizer : IDisposable
 
     public void Dispose()
     {
+        DropRowGradients();
         foreach (Tensor t in _m.Concat(_v))
         {
             t.Dispose();

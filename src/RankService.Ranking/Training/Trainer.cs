@@ -52,6 +52,9 @@ public sealed class Trainer
     /// <summary>Called before each batch with (epoch, batch, model): lets tests inject a fault.</summary>
     internal Action<int, int, TwoTowerModel>? BeforeBatch { get; init; }
 
+    /// <summary>Receives the time spent per phase (data preparation, forward, backward, optimiser, validation, saving).</summary>
+    public TrainingProfile? Profile { get; init; }
+
     /// <summary>The seed of an epoch's shuffling, negative sampling, tie breaking and dropout.</summary>
     internal static int EpochSeed(int seed, int epoch) => unchecked((seed * 1_000_003) + epoch);
 
@@ -62,6 +65,8 @@ public sealed class Trainer
     public TrainingResult Train(RatingDataset data, string runFolder, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         TrainingOptions o = _options;
+        TrainingProfile? profile = Profile;
+        profile?.Restart();
         if (o.Threads > 0)
         {
             torch.set_num_threads(o.Threads);
@@ -69,13 +74,18 @@ public sealed class Trainer
         Device device = DeviceSelector.Resolve(o.Device);
         UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
+        if (profile is not null)
+        {
+            profile.BatchesPerEpoch = batcher.BatchCount;
+        }
         IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
         using var lossInputs = new LossInputs(loss, split, device);
         string checkpoints = Path.Combine(runFolder, "checkpoints");
         Directory.CreateDirectory(checkpoints);
 
+        bool lazy = o.LazyEmbeddingUpdates(data.UserCount, data.ItemCount);
         torch.manual_seed(o.Seed);
-        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
+        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
         model.to(device);
         var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
         ResumeState? resume = null;
@@ -90,7 +100,7 @@ public sealed class Trainer
             optimizer.Dispose();
             model.Dispose();
             torch.manual_seed(o.Seed);
-            model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions());
+            model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
             model.to(device);
             optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
         }
@@ -138,6 +148,7 @@ public sealed class Trainer
             stoppedEarly = o.Patience > 0 && resume.Epoch - bestEpoch >= o.Patience;
             Log?.Invoke($"Resuming after epoch {resume.Epoch} of {o.Epochs} (best epoch {bestEpoch}).");
         }
+        profile?.Lap("setup");
 
         for (int epoch = firstEpoch; epoch <= o.Epochs && !stoppedEarly; epoch++)
         {
@@ -146,6 +157,7 @@ public sealed class Trainer
             torch.manual_seed(epochSeed);
             var rng = new Random(epochSeed);
             using var generator = new Generator((ulong)epochSeed, device);
+            profile?.StartEpoch(epoch);
             (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
                 RunEpoch(model, optimizer, loss, lossInputs, batcher, rng, generator, device, epoch, cancellationToken);
             if (interrupted)
@@ -153,7 +165,9 @@ public sealed class Trainer
                 cancelled = true;
                 break;
             }
+            profile?.Restart();
             IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation);
+            profile?.Lap("validation");
             double seconds = clock.Elapsed.TotalSeconds;
             double score = validation[SelectionMetric];
             bool isBest = score > best;
@@ -165,6 +179,7 @@ public sealed class Trainer
                 CheckpointStore.Save(checkpoints, model, Manifest("best", epoch, validation));
             }
             CheckpointStore.Save(checkpoints, model, Manifest("last", epoch, validation));
+            profile?.Lap("checkpoint");
 
             var report = new EpochReport(epoch, o.Epochs, trainLoss, parts, validation, seconds, isBest);
             history.Add(report);
@@ -181,6 +196,7 @@ public sealed class Trainer
                 DatasetFingerprint = data.Fingerprint,
                 Training = o,
             });
+            profile?.Lap("resume");
 
             if (o.Patience > 0 && epoch - bestEpoch >= o.Patience)
             {
@@ -198,6 +214,7 @@ public sealed class Trainer
                 ResumedAfterEpoch = resume?.Epoch ?? 0,
             };
         }
+        profile?.Restart();
         if (bestEpoch > 0)
         {
             CheckpointStore.LoadWeightsInto(bestPath, model);
@@ -208,9 +225,11 @@ public sealed class Trainer
                 board.add_scalar("test/" + name, (float)value, bestEpoch);
             }
         }
+        profile?.Lap("test");
         var popularity = new PopularityScorer(split);
         IReadOnlyDictionary<string, double> popularityValidation = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics;
         IReadOnlyDictionary<string, double> popularityTest = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics;
+        profile?.Lap("baseline");
 
         return new TrainingResult(history, bestEpoch, bestValidation, test, popularityValidation, popularityTest,
             bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
@@ -228,8 +247,10 @@ public sealed class Trainer
         var parts = new Dictionary<string, double>();
         int batches = 0;
         int batchIndex = 0;
+        TrainingProfile? profile = Profile;
         foreach (ListBatch batch in batcher.Epoch(rng))
         {
+            profile?.Lap("prep");
             if (cancellationToken.IsCancellationRequested)
             {
                 return (0, parts, true);
@@ -242,20 +263,30 @@ public sealed class Trainer
             Tensor items = tensor(batch.Items, new[] { rows, batch.Width }, dtype: ScalarType.Int64, device: device);
             Tensor labels = tensor(batch.Labels, new[] { rows, batch.Width }, device: device);
             Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
+            profile?.Lap("tensors");
 
             optimizer.ZeroGrad();
+            profile?.Lap("zero_grad");
             LossOutput output = loss.Compute(lossInputs.Build(model, users, items, labels, mask), generator);
             double value = output.Total.item<float>();
+            profile?.Lap("forward");
             if (!double.IsFinite(value))
             {
                 throw new InvalidOperationException($"The {loss.Name} loss became {value} at epoch {epoch}, batch {batchIndex}: lower the learning rate or raise the weight decay.");
             }
             output.Total.backward();
-            if (_options.GradientClipNorm > 0)
+            profile?.Lap("backward");
+            if (_options.GradientClipNorm > 0 && model.SparseGradients)
+            {
+                optimizer.ClipGradNorm(_options.GradientClipNorm);
+            }
+            else if (_options.GradientClipNorm > 0)
             {
                 nn.utils.clip_grad_norm_(model.parameters(), _options.GradientClipNorm);
             }
+            profile?.Lap("clip");
             optimizer.Step();
+            profile?.Lap("step");
 
             total += value;
             foreach ((string name, Tensor part) in output.Parts)
@@ -263,6 +294,7 @@ public sealed class Trainer
                 parts[name] = parts.GetValueOrDefault(name) + part.item<float>();
             }
             batches++;
+            profile?.EndBatch(batch.Mask);
         }
         foreach (string name in parts.Keys.ToList())
         {

@@ -41,6 +41,23 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Lazy_embedding_updates_train_a_model_that_beats_popularity_and_the_profile_times_every_phase()
+    {
+        var profile = new TrainingProfile();
+        TrainingResult result = new Trainer(Options() with { EmbeddingUpdates = "lazy" }) { Profile = profile }.Train(Data, TestData.TempFolder());
+
+        double model = result.Test["NDCG@10"];
+        double popularity = result.PopularityTest["NDCG@10"];
+        Assert.True(model > 1.5 * popularity && model > popularity + 0.05, $"lazy: test NDCG@10 {model:F4} vs popularity {popularity:F4}");
+        Assert.Equal(20L * profile.BatchesPerEpoch, profile.TotalBatches);
+        Assert.True(profile.EpochScored > 0 && profile.EpochSlots >= profile.EpochScored);
+        foreach (string phase in TrainingProfile.Phases)
+        {
+            Assert.True(profile[phase] > 0, $"{phase} took no time");
+        }
+    }
+
+    [Fact]
     public void Training_under_the_recbole_protocol_beats_popularity_and_reports_recall_and_precision()
     {
         TrainingOptions options = Options() with { Protocol = "recbole", Epochs = 10, WeightDecay = 1e-3 };
