@@ -47,6 +47,7 @@ internal static class TrainCommand
     private static readonly Option<int> Patience = new("--patience") { Description = "Epochs without better validation NDCG@10 before stopping; 0 = never.", DefaultValueFactory = _ => Defaults.Patience };
     private static readonly Option<int> Seed = new("--seed") { DefaultValueFactory = _ => Defaults.Seed };
     private static readonly Option<string> Device = new("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => Defaults.Device };
+    private static readonly Option<string> EmbeddingUpdates = new("--embedding-updates") { Description = "Adam on the embedding tables: auto (dense up to 100,000 users + items, lazy above), dense or lazy (only the rows a batch touches; CPU).", DefaultValueFactory = _ => Defaults.EmbeddingUpdates };
     private static readonly Option<int> Threads = new("--threads") { Description = "CPU threads; 0 = one per core.", DefaultValueFactory = _ => Defaults.Threads };
 
     /// <param name="live">
@@ -56,7 +57,7 @@ internal static class TrainCommand
     public static Command Create(IAnsiConsole? live = null)
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
-        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, ClipNorm, Patience, Seed, Device, Threads })
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, ClipNorm, Patience, Seed, Device, EmbeddingUpdates, Threads })
         {
             command.Options.Add(option);
         }
@@ -102,6 +103,7 @@ internal static class TrainCommand
                 Patience = parse.GetValue(Patience),
                 Seed = parse.GetValue(Seed),
                 Device = parse.GetValue(Device)!,
+                EmbeddingUpdates = parse.GetValue(EmbeddingUpdates)!,
                 Threads = parse.GetValue(Threads),
             };
         }

@@ -178,13 +178,16 @@ public sealed class AdamOptimizer : IDisposable
         }
         using var scope = NewDisposeScope();
         long[] lookups = grad.SparseIndices[0].contiguous().data<long>().ToArray();
-        Tensor values = grad.SparseValues.to_type(ScalarType.Float64).contiguous();
-        ReadOnlySpan<double> source = MemoryMarshal.Cast<byte, double>(values.bytes);
-        int width = lookups.Length == 0 ? 0 : source.Length / lookups.Length;
-        var result = new RowGradient((int)p.shape[0], width);
-        for (int k = 0; k < lookups.Length; k++)
+        Tensor values = grad.SparseValues.contiguous();
+        var result = new RowGradient((int)p.shape[0], lookups.Length == 0 ? 0 : (int)(values.numel() / lookups.Length));
+        if (values.dtype == ScalarType.Float32)
         {
-            result.Add(lookups[k], source.Slice(k * width, width));
+            result.AddAll(lookups, MemoryMarshal.Cast<byte, float>(values.bytes));
+        }
+        else
+        {
+            using Tensor wide = values.to_type(ScalarType.Float64);
+            result.AddAll(lookups, MemoryMarshal.Cast<byte, double>(wide.bytes));
         }
         _rowGrads[i] = result;
         return result;
@@ -236,41 +239,6 @@ public sealed class AdamOptimizer : IDisposable
         }
     }
 
-    /// <summary>A sparse gradient summed per distinct row: rows in order of first appearance, values row-major in float64.</summary>
-    private sealed class RowGradient(int tableRows, int width)
-    {
-        private readonly Dictionary<long, int> _slot = [];
-
-        public List<long> Rows { get; } = [];
-        public double[] Values { get; private set; } = new double[Math.Max(1, width) * 64];
-        public int Width { get; } = width;
-
-        public void Add(long row, ReadOnlySpan<double> gradient)
-        {
-            if ((ulong)row >= (ulong)tableRows)
-            {
-                throw new ArgumentOutOfRangeException(nameof(row), row, $"Row outside 0..{tableRows - 1}.");
-            }
-            if (!_slot.TryGetValue(row, out int slot))
-            {
-                slot = Rows.Count;
-                _slot.Add(row, slot);
-                Rows.Add(row);
-                if ((slot + 1) * Width > Values.Length)
-                {
-                    double[] grown = new double[Values.Length * 2];
-                    Values.CopyTo(grown, 0);
-                    Values = grown;
-                }
-            }
-            Span<double> target = Values.AsSpan(slot * Width, Width);
-            for (int j = 0; j < Width; j++)
-            {
-                target[j] += gradient[j];
-            }
-        }
-    }
-
     public void Step()
     {
         Steps++;
@@ -287,12 +255,12 @@ public sealed class AdamOptimizer : IDisposable
             {
                 continue;
             }
-            using var scope = NewDisposeScope();
             if (grad.is_sparse)
             {
                 LazyStep(i, -_lr / correction1, Math.Sqrt(correction2));
                 continue;
             }
+            using var scope = NewDisposeScope();
             Tensor g = _decay ? grad.add(p, _weightDecay) : grad;
             _m[i].mul_(_b1).add_(g, _oneMinusB1);
             _v[i].mul_(_b2).addcmul_(g, g, _oneMinusB2);
@@ -300,6 +268,46 @@ public sealed class AdamOptimizer : IDisposable
             p.addcdiv_(_m[i], denominator, stepSize);
         }
         DropRowGradients();
+    }
+
+    /// <summary>A sparse gradient summed per distinct row: rows in order of first appearance, values row-major in float64.</summary>
+    private sealed class RowGradient(int tableRows, int width)
+    {
+        public List<long> Rows { get; } = [];
+        public double[] Values { get; private set; } = [];
+        public int Width { get; } = width;
+
+        /// <summary>Adds lookup k's gradient <c>values[k * Width ..]</c> to its row's sum.</summary>
+        public void AddAll<T>(long[] lookups, ReadOnlySpan<T> values)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            var slotOf = new int[tableRows]; // slot + 1; 0 = row not seen yet
+            var slots = new int[lookups.Length];
+            for (int k = 0; k < lookups.Length; k++)
+            {
+                long row = lookups[k];
+                if ((ulong)row >= (ulong)tableRows)
+                {
+                    throw new ArgumentOutOfRangeException(nameof(lookups), row, $"Row outside 0..{tableRows - 1}.");
+                }
+                if (slotOf[row] == 0)
+                {
+                    Rows.Add(row);
+                    slotOf[row] = Rows.Count;
+                }
+                slots[k] = slotOf[row] - 1;
+            }
+            Values = new double[Rows.Count * Width];
+            for (int k = 0; k < lookups.Length; k++)
+            {
+                Span<double> target = Values.AsSpan(slots[k] * Width, Width);
+                ReadOnlySpan<T> source = values.Slice(k * Width, Width);
+                for (int j = 0; j < target.Length; j++)
+                {
+                    target[j] += double.CreateTruncating(source[j]);
+                }
+            }
+        }
     }
 
     private const int StateMagic = 0x4D414441; // "ADAM"

@@ -84,6 +84,12 @@ public sealed class Trainer
         Directory.CreateDirectory(checkpoints);
 
         bool lazy = o.LazyEmbeddingUpdates(data.UserCount, data.ItemCount);
+        if (lazy && device.type != DeviceType.CPU)
+        {
+            // The lazy update runs over CPU memory; a GPU makes the dense step cheap anyway.
+            Log?.Invoke($"Lazy embedding updates run on CPU only: dense updates on {device}.");
+            lazy = false;
+        }
         torch.manual_seed(o.Seed);
         var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
         model.to(device);
