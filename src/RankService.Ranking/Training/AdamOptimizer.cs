@@ -1,3 +1,4 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -132,12 +133,7 @@ public sealed class AdamOptimizer : IDisposable
         }
         if (grad.is_sparse)
         {
-            double sum = 0;
-            foreach (double g in RowGradients(i).Values)
-            {
-                sum += g * g;
-            }
-            return sum;
+            return TensorPrimitives.SumOfSquares<double>(RowGradients(i).Values);
         }
         using Tensor norm = linalg.vector_norm(grad);
         using Tensor wide = norm.to_type(ScalarType.Float64);
@@ -156,7 +152,7 @@ public sealed class AdamOptimizer : IDisposable
         {
             RowGradient rows = RowGradients(i);
             Span<double> values = rows.Values.AsSpan(0, rows.Rows.Count * rows.Width);
-            System.Numerics.Tensors.TensorPrimitives.Multiply(values, scale, values);
+            TensorPrimitives.Multiply(values, scale, values);
             return;
         }
         using Scalar s = scale.ToScalar();
@@ -220,22 +216,32 @@ public sealed class AdamOptimizer : IDisposable
     private void LazyStep<T>(Span<T> p, Span<T> m, Span<T> v, RowGradient rows, double stepSize, double sqrtCorrection2)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
+        // Row by row in float64 scratch (a row is one embedding: 64 values, in L1), each step one SIMD pass.
         int width = rows.Width;
+        var scratch = new double[5 * width];
+        Span<double> pd = scratch.AsSpan(0, width), md = scratch.AsSpan(width, width), vd = scratch.AsSpan(2 * width, width);
+        Span<double> g = scratch.AsSpan(3 * width, width), t = scratch.AsSpan(4 * width, width);
         for (int r = 0; r < rows.Rows.Count; r++)
         {
             int offset = checked((int)(rows.Rows[r] * width));
-            ReadOnlySpan<double> g = rows.Values.AsSpan(r * width, width);
-            for (int j = 0; j < width; j++)
-            {
-                int at = offset + j;
-                double param = double.CreateTruncating(p[at]);
-                double gj = g[j] + (_decayRate * param);
-                double mj = (_beta1 * double.CreateTruncating(m[at])) + ((1 - _beta1) * gj);
-                double vj = (_beta2 * double.CreateTruncating(v[at])) + ((1 - _beta2) * gj * gj);
-                m[at] = T.CreateTruncating(mj);
-                v[at] = T.CreateTruncating(vj);
-                p[at] = T.CreateTruncating(param + (stepSize * mj / ((Math.Sqrt(vj) / sqrtCorrection2) + _eps1)));
-            }
+            Span<T> pRow = p.Slice(offset, width), mRow = m.Slice(offset, width), vRow = v.Slice(offset, width);
+            TensorPrimitives.ConvertTruncating<T, double>(pRow, pd);
+            TensorPrimitives.ConvertTruncating<T, double>(mRow, md);
+            TensorPrimitives.ConvertTruncating<T, double>(vRow, vd);
+            TensorPrimitives.MultiplyAdd(pd, _decayRate, rows.Values.AsSpan(r * width, width), g); // g = grad + wd p
+            TensorPrimitives.Multiply(md, _beta1, md);
+            TensorPrimitives.MultiplyAdd(g, 1 - _beta1, md, md);                                  // m = b1 m + (1 - b1) g
+            TensorPrimitives.Multiply(vd, _beta2, vd);
+            TensorPrimitives.Multiply(g, g, t);
+            TensorPrimitives.MultiplyAdd(t, 1 - _beta2, vd, vd);                                   // v = b2 v + (1 - b2) g^2
+            TensorPrimitives.Sqrt(vd, t);
+            TensorPrimitives.Divide(t, sqrtCorrection2, t);
+            TensorPrimitives.Add(t, _eps1, t);                                                     // sqrt(v) / sqrt(c2) + eps
+            TensorPrimitives.Divide(md, t, t);
+            TensorPrimitives.MultiplyAdd(t, stepSize, pd, pd);                                     // p += -lr / c1 * m / denominator
+            TensorPrimitives.ConvertTruncating<double, T>(pd, pRow);
+            TensorPrimitives.ConvertTruncating<double, T>(md, mRow);
+            TensorPrimitives.ConvertTruncating<double, T>(vd, vRow);
         }
     }
 
@@ -298,14 +304,12 @@ public sealed class AdamOptimizer : IDisposable
                 slots[k] = slotOf[row] - 1;
             }
             Values = new double[Rows.Count * Width];
+            var wide = new double[Width];
             for (int k = 0; k < lookups.Length; k++)
             {
                 Span<double> target = Values.AsSpan(slots[k] * Width, Width);
-                ReadOnlySpan<T> source = values.Slice(k * Width, Width);
-                for (int j = 0; j < target.Length; j++)
-                {
-                    target[j] += double.CreateTruncating(source[j]);
-                }
+                TensorPrimitives.ConvertTruncating<T, double>(values.Slice(k * Width, Width), wide);
+                TensorPrimitives.Add(target, wide, target);
             }
         }
     }

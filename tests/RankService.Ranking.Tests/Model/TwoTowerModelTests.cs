@@ -35,6 +35,36 @@ public class TwoTowerModelTests
     }
 
     [Fact]
+    public void Catalogue_scorer_gives_the_forward_pass_scores_for_batches_growing_and_shrinking()
+    {
+        torch.manual_seed(4);
+        using var model = new TwoTowerModel(9, 13, new ModelOptions { EmbeddingDim = 6 });
+        using (no_grad())
+        {
+            model.named_parameters().Single(p => p.name == "item_bias.weight").parameter.normal_();
+        }
+        model.eval();
+        using var scorer = new ModelScorer(model);
+        // The scorer keeps one output tensor: a larger batch replaces it, a smaller one uses its leading rows.
+        foreach (int[] users in new[] { new[] { 1, 2 }, new[] { 0, 8, 3, 5, 7 }, new[] { 4 }, new[] { 6, 2, 1 } })
+        {
+            using var scope = NewDisposeScope();
+            Tensor items = arange(13, dtype: ScalarType.Int64).unsqueeze(0).expand(users.Length, 13).contiguous();
+            float[] forward;
+            using (no_grad())
+            {
+                forward = model.forward(tensor(users.Select(u => (long)u).ToArray()), items).data<float>().ToArray();
+            }
+            var scores = new float[users.Length * 13];
+            scorer.Score(users, scores);
+            for (int i = 0; i < scores.Length; i++)
+            {
+                Assert.Equal(forward[i], scores[i], 5);
+            }
+        }
+    }
+
+    [Fact]
     public void Concat_head_equals_an_mlp_over_the_concatenated_embeddings()
     {
         torch.manual_seed(2);
