@@ -72,7 +72,6 @@ public sealed class ApiHost : WebApplicationFactory<Program>
             ["Data:SyntheticSet:Seed"] = Synthetic.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             // The tests were written against these; the service's defaults (appsettings.json) are the sweep's best.
             ["Training:Loss"] = "listmle",
-            ["Training:SoftmaxReduction"] = "mean",
             ["Training:LearningRate"] = "0.01",
             ["Training:WeightDecay"] = "0.001",
             ["Training:MaxListSize"] = "200",

@@ -79,7 +79,6 @@ public sealed class ServiceNode : IAsyncDisposable
             ["Data__SyntheticSet__MaxRatingsPerUser"] = Invariant(ApiHost.Synthetic.MaxRatingsPerUser),
             ["Data__SyntheticSet__Seed"] = Invariant(ApiHost.Synthetic.Seed),
             ["Training__Loss"] = "listmle",
-            ["Training__SoftmaxReduction"] = "mean",
             ["Training__LearningRate"] = "0.01",
             ["Training__WeightDecay"] = "0.001",
             ["Training__MaxListSize"] = "200",
