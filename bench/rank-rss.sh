@@ -35,7 +35,7 @@ rows=()
 for r in $(seq 1 "$repeats"); do
   svc_start "$out" "$out/artifacts" "$out/data"
   if [[ $r == 1 ]]; then
-    job="$(svc_post_job '{"dataset":"ml-100k","epochs":3}')"
+    job="$(svc_post_job '{"dataset":"ml-100k","epochs":3,"embeddingDim":64}')"
     svc_wait_job "$job" succeeded 600
   fi
   sent=0

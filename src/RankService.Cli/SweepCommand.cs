@@ -21,6 +21,7 @@ internal static class SweepCommand
     private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => Defaults.SplitSeed };
     private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated seeds; each configuration runs once per seed.", DefaultValueFactory = _ => "1,2,3" };
     private static readonly Option<string> Loss = new("--loss") { Description = "Comma-separated losses.", DefaultValueFactory = _ => Defaults.Loss };
+    private static readonly Option<string> SoftmaxReduction = new("--softmax-reduction") { Description = "Comma-separated softmax reductions (mean, sum); used by the softmax loss.", DefaultValueFactory = _ => Defaults.SoftmaxReduction };
     private static readonly Option<string> LearningRate = new("--lr") { Description = "Comma-separated learning rates.", DefaultValueFactory = _ => Format(Defaults.LearningRate) };
     private static readonly Option<string> WeightDecay = new("--weight-decay") { Description = "Comma-separated weight decays.", DefaultValueFactory = _ => Format(Defaults.WeightDecay) };
     private static readonly Option<string> EmbeddingDim = new("--embedding-dim") { Description = "Comma-separated embedding sizes.", DefaultValueFactory = _ => Format(Defaults.EmbeddingDim) };
@@ -40,7 +41,7 @@ internal static class SweepCommand
     public static Command Create()
     {
         var command = new Command("sweep", "Train a grid (or random sample) of configurations, each over several seeds, and write a leaderboard.");
-        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
+        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, SoftmaxReduction, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
         {
             command.Options.Add(option);
         }
@@ -60,6 +61,7 @@ internal static class SweepCommand
             seeds = Lists.Ints(parse.GetValue(Seeds)!, "--seeds");
             baselines = Lists.Strings(parse.GetValue(Baselines)!);
             grid = (from loss in Lists.Strings(parse.GetValue(Loss)!)
+                    from reduction in Lists.Strings(parse.GetValue(SoftmaxReduction)!)
                     from lr in Lists.Doubles(parse.GetValue(LearningRate)!, "--lr")
                     from wd in Lists.Doubles(parse.GetValue(WeightDecay)!, "--weight-decay")
                     from dim in Lists.Ints(parse.GetValue(EmbeddingDim)!, "--embedding-dim")
@@ -72,6 +74,7 @@ internal static class SweepCommand
                         Protocol = parse.GetValue(Protocol)!,
                         SplitSeed = parse.GetValue(SplitSeed),
                         Loss = loss,
+                        SoftmaxReduction = reduction,
                         LearningRate = lr,
                         WeightDecay = wd,
                         EmbeddingDim = dim,
@@ -170,5 +173,5 @@ internal static class SweepCommand
 
     /// <summary>The swept fields, spelled as <c>rankservice train</c> options.</summary>
     private static string Describe(TrainingOptions o) => string.Create(CultureInfo.InvariantCulture,
-        $"--loss {o.Loss} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --clip-norm {o.GradientClipNorm} --patience {o.Patience}");
+        $"--loss {o.Loss}{(o.SoftmaxReduction == Defaults.SoftmaxReduction ? "" : " --softmax-reduction " + o.SoftmaxReduction)} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --clip-norm {o.GradientClipNorm} --patience {o.Patience}");
 }

@@ -28,6 +28,7 @@ internal static class TrainCommand
     private static readonly Option<double> LambdaMu = new("--lambda-mu") { Description = "lambda-loss mu of NDCG-Loss2++.", DefaultValueFactory = _ => Defaults.LambdaMu };
     private static readonly Option<int> LambdaK = new("--lambda-k") { Description = "lambda-loss truncation at k; 0 = whole list.", DefaultValueFactory = _ => Defaults.LambdaK };
     private static readonly Option<int> SoftmaxSamples = new("--softmax-samples") { Description = "softmax: candidates sampled per batch with log-q correction; 0 = full catalogue.", DefaultValueFactory = _ => Defaults.SoftmaxSamples };
+    private static readonly Option<string> SoftmaxReduction = new("--softmax-reduction") { Description = "softmax: mean (every user weighs the same) or sum (every rated item weighs the same) over a list's rated items.", DefaultValueFactory = _ => Defaults.SoftmaxReduction };
     private static readonly Option<string> TripletForm = new("--triplet-form") { Description = "triplet: dot or distance.", DefaultValueFactory = _ => Defaults.TripletForm };
     private static readonly Option<string> TripletMining = new("--triplet-mining") { Description = "triplet negatives: random, hard or semi-hard.", DefaultValueFactory = _ => Defaults.TripletMining };
     private static readonly Option<double> TripletThreshold = new("--triplet-threshold") { Description = "triplet: lowest rating that makes a positive.", DefaultValueFactory = _ => Defaults.TripletThreshold };
@@ -57,7 +58,7 @@ internal static class TrainCommand
     public static Command Create(IAnsiConsole? live = null)
     {
         var command = new Command("train", "Train a two-tower ranker on a MovieLens folder and compare it with popularity on validation and test.");
-        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, ClipNorm, Patience, Seed, Device, EmbeddingUpdates, Threads })
+        foreach (Option option in new Option[] { Data, Out, SkipMalformed, Protocol, SplitSeed, Loss, Alpha, HybridFirst, HybridSecond, Margin, Temperature, LambdaWeighting, LambdaMu, LambdaK, SoftmaxSamples, SoftmaxReduction, TripletForm, TripletMining, TripletThreshold, Epochs, BatchSize, LearningRate, WeightDecay, Head, EmbeddingDim, Hidden, Dropout, NoItemBias, Negatives, MaxListSize, PairsPerList, ClipNorm, Patience, Seed, Device, EmbeddingUpdates, Threads })
         {
             command.Options.Add(option);
         }
@@ -84,6 +85,7 @@ internal static class TrainCommand
                 LambdaMu = parse.GetValue(LambdaMu),
                 LambdaK = parse.GetValue(LambdaK),
                 SoftmaxSamples = parse.GetValue(SoftmaxSamples),
+                SoftmaxReduction = parse.GetValue(SoftmaxReduction)!,
                 TripletForm = parse.GetValue(TripletForm)!,
                 TripletMining = parse.GetValue(TripletMining)!,
                 TripletThreshold = parse.GetValue(TripletThreshold),

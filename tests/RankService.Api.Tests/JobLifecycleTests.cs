@@ -157,6 +157,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
             hybridFirst = "softmax",
             hybridSecond = "triplet",
             softmaxSamples = 50,
+            softmaxReduction = "sum",
             tripletMining = "hard",
             tripletForm = "distance",
             margin = 0.5,
@@ -165,6 +166,7 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Equal("softmax", done.Options.HybridFirst);
         Assert.Equal("triplet", done.Options.HybridSecond);
         Assert.Equal(50, done.Options.SoftmaxSamples);
+        Assert.Equal("sum", done.Options.SoftmaxReduction);
         Assert.Equal("hard", done.Options.TripletMining);
         Assert.Equal(0.5, done.Options.Margin);
         Assert.NotNull(done.Checkpoint);

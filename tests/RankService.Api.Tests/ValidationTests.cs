@@ -39,6 +39,7 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [InlineData("lambdaMu", """{"lambdaMu":-1}""", "between 0 and 1000")]
     [InlineData("lambdaK", """{"lambdaK":-1}""", "between 0 and 100000")]
     [InlineData("softmaxSamples", """{"softmaxSamples":-5}""", "between 0 and 1000000")]
+    [InlineData("softmaxReduction", """{"softmaxReduction":"max"}""", "mean, sum")]
     [InlineData("tripletForm", """{"tripletForm":"cosine"}""", "dot, distance")]
     [InlineData("tripletMining", """{"tripletMining":"easy"}""", "random, hard, semi-hard")]
     [InlineData("tripletThreshold", """{"tripletThreshold":0}""", "between 0.5 and 100")]

@@ -63,6 +63,10 @@ public sealed record JobRequest
     /// <example>0</example>
     public int? SoftmaxSamples { get; init; }
 
+    /// <summary>softmax reduction over a user's rated items: <c>mean</c> (every user weighs the same) or <c>sum</c> (every rated item weighs the same).</summary>
+    /// <example>sum</example>
+    public string? SoftmaxReduction { get; init; }
+
     /// <summary>triplet similarity: <c>dot</c> or <c>distance</c>.</summary>
     /// <example>dot</example>
     public string? TripletForm { get; init; }
@@ -167,6 +171,7 @@ public sealed record JobRequest
             LambdaMu = LambdaMu ?? defaults.LambdaMu,
             LambdaK = LambdaK ?? defaults.LambdaK,
             SoftmaxSamples = SoftmaxSamples ?? defaults.SoftmaxSamples,
+            SoftmaxReduction = SoftmaxReduction ?? defaults.SoftmaxReduction,
             TripletForm = TripletForm ?? defaults.TripletForm,
             TripletMining = TripletMining ?? defaults.TripletMining,
             TripletThreshold = TripletThreshold ?? defaults.TripletThreshold,

@@ -31,6 +31,9 @@ public sealed record LossOptions
     /// <summary>Softmax candidates sampled per batch; 0 = full catalogue.</summary>
     public int SoftmaxSamples { get; init; }
 
+    /// <summary>Softmax reduction over a list's rated items: mean or sum.</summary>
+    public string SoftmaxReduction { get; init; } = SoftmaxLoss.MeanReduction;
+
     /// <summary>Triplet similarity: dot or distance.</summary>
     public string TripletForm { get; init; } = TripletLoss.DotForm;
 
@@ -57,7 +60,7 @@ public static class LossRegistry
             return new HybridLoss(Create(o.HybridFirst, o), Create(o.HybridSecond, o), o.Alpha);
         },
         [ListNet.RegistryName] = _ => new ListNet(),
-        [SoftmaxLoss.RegistryName] = o => new SoftmaxLoss(o.SoftmaxSamples),
+        [SoftmaxLoss.RegistryName] = o => new SoftmaxLoss(o.SoftmaxSamples, o.SoftmaxReduction),
         [ApproxNdcg.RegistryName] = o => new ApproxNdcg(o.Temperature),
         [LambdaLoss.RegistryName] = o => new LambdaLoss(o.LambdaWeighting, o.LambdaMu, o.LambdaK),
         [PairwiseHinge.RegistryName] = o => new PairwiseHinge(o.Margin, o.PairsPerList),

@@ -12,7 +12,10 @@ namespace RankService.Ranking.Losses;
 ///             for each i in P_b, the rest of the catalogue's sum estimated by importance sampling (log-q correction):
 ///             loss_bi = -( s_bi - log( exp(s_bi) + sum_{m: j_m not in P_b} exp(s_{b,j_m} - log(M q_{j_m})) ) )
 /// </code>
-/// Averaged over lists with a rated item. The full form scores every item for the batch's users (user vectors
+/// With <see cref="Reduction"/> <c>mean</c> (above) every list weighs the same; with <c>sum</c> a list's loss is the sum
+/// over its rated items instead of the mean, loss_b = -sum_{i in P_b} log p_bi: the multinomial log-likelihood of the
+/// user's rated items (Mult-VAE's objective), so users weigh by how many items they rated and every rated item weighs
+/// the same. Either way averaged over lists with a rated item. The full form scores every item for the batch's users (user vectors
 /// [lists, d] times item vectors [items, d] transposed, the item side once per batch); the sampled form
 /// (<see cref="Samples"/> &gt; 0, for large catalogues) scores M shared candidates [lists, M] and removes
 /// accidental hits (candidates the user rated) so a positive never sits in its own normaliser twice. As M grows the
@@ -26,17 +29,35 @@ public sealed class SoftmaxLoss : IRankingLoss
 {
     public const string RegistryName = "softmax";
 
-    private readonly Scalar _logSamples;
+    /// <summary>Each list's loss is the mean over its rated items.</summary>
+    public const string MeanReduction = "mean";
 
-    public SoftmaxLoss(int samples = 0)
+    /// <summary>Each list's loss is the sum over its rated items (the multinomial log-likelihood).</summary>
+    public const string SumReduction = "sum";
+
+    public static readonly IReadOnlyList<string> Reductions = [MeanReduction, SumReduction];
+
+    private readonly Scalar _logSamples;
+    private readonly bool _sum;
+
+    public SoftmaxLoss(int samples = 0, string reduction = MeanReduction)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(samples);
+        if (!Reductions.Contains(reduction))
+        {
+            throw new ArgumentException($"Unknown softmax reduction '{reduction}'. Use one of: {string.Join(", ", Reductions)}.", nameof(reduction));
+        }
         Samples = samples;
+        Reduction = reduction;
+        _sum = reduction == SumReduction;
         _logSamples = Math.Log(Math.Max(1, samples)).ToScalar();
     }
 
     /// <summary>Candidates sampled per batch; 0 = the full catalogue.</summary>
     public int Samples { get; }
+
+    /// <summary><see cref="MeanReduction"/> or <see cref="SumReduction"/> over a list's rated items.</summary>
+    public string Reduction { get; }
 
     public string Name => RegistryName;
 
@@ -47,7 +68,7 @@ public sealed class SoftmaxLoss : IRankingLoss
     {
         using var scope = NewDisposeScope();
         Tensor logZ = scores.masked_fill(mask.logical_not(), Scalars.Padding).logsumexp(1, keepdim: true);
-        return new LossOutput(MeanOverPositives(scores - logZ, labels, mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
+        return new LossOutput(Reduce(scores - logZ, labels, mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }
 
     public LossOutput Compute(LossBatch batch, Generator? generator = null)
@@ -80,15 +101,20 @@ public sealed class SoftmaxLoss : IRankingLoss
             Tensor logZ = stack(new[] { own, negativeLse.expand_as(own) }, 2).logsumexp(2);
             logP = own - logZ;
         }
-        return new LossOutput(MeanOverPositives(logP, batch.Labels, batch.Mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
+        return new LossOutput(Reduce(logP, batch.Labels, batch.Mask).MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
     }
 
-    /// <summary>-mean of log P over each list's rated items, averaged over lists that have one.</summary>
-    private static Tensor MeanOverPositives(Tensor logP, Tensor labels, Tensor mask)
+    /// <summary>-mean (or -sum) of log P over each list's rated items, averaged over lists that have one.</summary>
+    private Tensor Reduce(Tensor logP, Tensor labels, Tensor mask)
     {
         Tensor positive = labels.gt(Scalars.Zero).logical_and(mask).to_type(logP.dtype);
         // Padding and unrated positions may hold -1e30-sized values: zero them by selection, not by multiplication.
         Tensor picked = where(positive.to_type(ScalarType.Bool), logP, zeros_like(logP));
-        return PairwiseLogistic.MeanOverListsWithPairs(picked.neg(), positive);
+        if (!_sum)
+        {
+            return PairwiseLogistic.MeanOverListsWithPairs(picked.neg(), positive);
+        }
+        Tensor hasRated = positive.sum(1).gt(Scalars.Zero).to_type(logP.dtype);
+        return (picked.neg().sum(1) * hasRated).sum() / hasRated.sum().clamp_min(Scalars.One);
     }
 }

@@ -44,6 +44,9 @@ public sealed record TrainingOptions
     /// <summary>Softmax candidates sampled per batch (log-q corrected); 0 = full catalogue.</summary>
     public int SoftmaxSamples { get; init; }
 
+    /// <summary>Softmax: <c>mean</c> (every user weighs the same) or <c>sum</c> (every rated item weighs the same) over a list's rated items.</summary>
+    public string SoftmaxReduction { get; init; } = SoftmaxLoss.MeanReduction;
+
     /// <summary>Triplet similarity: dot or distance.</summary>
     public string TripletForm { get; init; } = TripletLoss.DotForm;
 
@@ -136,6 +139,7 @@ public sealed record TrainingOptions
         LambdaMu = LambdaMu,
         LambdaK = LambdaK > 0 ? LambdaK : null,
         SoftmaxSamples = SoftmaxSamples,
+        SoftmaxReduction = SoftmaxReduction,
         TripletForm = TripletForm,
         TripletMining = TripletMining,
         TripletThreshold = TripletThreshold,
@@ -171,6 +175,10 @@ public sealed record TrainingOptions
         if (!LambdaLoss.Weightings.Contains(LambdaWeighting))
         {
             errors[nameof(LambdaWeighting)] = $"Unknown LambdaWeighting '{LambdaWeighting}'. Use one of: {string.Join(", ", LambdaLoss.Weightings)}.";
+        }
+        if (!SoftmaxLoss.Reductions.Contains(SoftmaxReduction))
+        {
+            errors[nameof(SoftmaxReduction)] = $"Unknown SoftmaxReduction '{SoftmaxReduction}'. Use one of: {string.Join(", ", SoftmaxLoss.Reductions)}.";
         }
         if (!TripletLoss.Forms.Contains(TripletForm))
         {

@@ -38,7 +38,7 @@ public class TrainCommandTests
         string runs = TestData.TempFolder();
 
         (int exit, _, string error) = Run("train", "--data", data, "--out", runs, "--epochs", "1", "--embedding-dim", "8", "--negatives", "10",
-            "--loss", "hybrid", "--hybrid-first", "softmax", "--hybrid-second", "triplet", "--alpha", "0.7", "--softmax-samples", "20",
+            "--loss", "hybrid", "--hybrid-first", "softmax", "--hybrid-second", "triplet", "--alpha", "0.7", "--softmax-samples", "20", "--softmax-reduction", "sum",
             "--triplet-form", "distance", "--triplet-mining", "hard", "--triplet-threshold", "3", "--margin", "0.5",
             "--temperature", "0.3", "--lambda-weighting", "lambdarank", "--lambda-mu", "2", "--lambda-k", "5");
 
@@ -48,6 +48,7 @@ public class TrainCommandTests
         Assert.Equal("softmax", options.GetProperty("hybridFirst").GetString());
         Assert.Equal("triplet", options.GetProperty("hybridSecond").GetString());
         Assert.Equal(20, options.GetProperty("softmaxSamples").GetInt32());
+        Assert.Equal("sum", options.GetProperty("softmaxReduction").GetString());
         Assert.Equal("hard", options.GetProperty("tripletMining").GetString());
         Assert.Equal(0.5, options.GetProperty("margin").GetDouble());
         Assert.Equal(0.3, options.GetProperty("temperature").GetDouble());

@@ -113,21 +113,24 @@ internal static class FamilyReference
         return loss;
     }
 
-    /// <summary>Mean over rated items (y &gt; 0) of -log( exp(s_i) / sum_j exp(c_j) ) with c the normaliser's scores.</summary>
-    public static double SoftmaxReference(double[] s, double[] y, double[] normaliser)
+    /// <summary>
+    /// Mean (or, with <paramref name="sumOfTerms"/>, sum) over rated items (y &gt; 0) of -log( exp(s_i) / sum_j exp(c_j) ) with c
+    /// the normaliser's scores.
+    /// </summary>
+    public static double SoftmaxReference(double[] s, double[] y, double[] normaliser, bool sumOfTerms = false)
     {
         double logZ = Math.Log(normaliser.Sum(Math.Exp));
-        double sum = 0;
+        double total = 0;
         int count = 0;
         for (int i = 0; i < s.Length; i++)
         {
             if (y[i] > 0)
             {
-                sum -= s[i] - logZ;
+                total -= s[i] - logZ;
                 count++;
             }
         }
-        return count == 0 ? 0 : sum / count;
+        return count == 0 ? 0 : sumOfTerms ? total : total / count;
     }
 
     /// <summary>Similarity of the triplet forms: u . v or -||u - v||^2.</summary>

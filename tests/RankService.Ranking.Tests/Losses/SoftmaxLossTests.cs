@@ -34,9 +34,9 @@ public class SoftmaxLossTests
     private static Tensor AsTensor(double[][] rows) =>
         tensor(rows.SelectMany(r => r).ToArray(), new long[] { rows.Length, rows[0].Length }, dtype: ScalarType.Float64);
 
-    private static double FullReference(double[][] catalogue, long[][] items, double[][] labels) =>
+    private static double FullReference(double[][] catalogue, long[][] items, double[][] labels, bool sum = false) =>
         Enumerable.Range(0, items.Length).Average(b =>
-            SoftmaxReference(items[b].Select(i => catalogue[b][i]).ToArray(), labels[b], catalogue[b]));
+            SoftmaxReference(items[b].Select(i => catalogue[b][i]).ToArray(), labels[b], catalogue[b], sum));
 
     [Fact]
     public void Full_softmax_equals_the_float64_cross_entropy_against_the_whole_catalogue()
@@ -145,6 +145,43 @@ public class SoftmaxLossTests
         using var generator = new Generator(7, CPU);
         double sampled = new SoftmaxLoss(400_000).Compute(CatalogueBatch(AsTensor(catalogue), items, labels, counts: counts), generator).Total.item<double>();
         Assert.Equal(FullReference(catalogue, items, labels), sampled, 2);
+    }
+
+    [Fact]
+    public void Sum_reduction_equals_the_float64_multinomial_log_likelihood_and_its_gradient()
+    {
+        var rng = new Random(11);
+        double[][] catalogue = RandomCatalogue(rng, 3, 7);
+        long[][] items = [[2, 5, 0, 6], [1, 3, 4, 0], [6, 2, 5, 1]];
+        // Lists with 2, 3 and 0 rated items: the empty list is left out of the average.
+        double[][] labels = [[4, 0, 1, 0], [5, 3, 2, 0], [0, 0, 0, 0]];
+        double[][] rated = labels[..2];
+        using var scope = NewDisposeScope();
+        Tensor c = AsTensor(catalogue).requires_grad_(true);
+        LossOutput output = new SoftmaxLoss(reduction: SoftmaxLoss.SumReduction).Compute(CatalogueBatch(c, items, labels));
+        double expected = FullReference(catalogue[..2], items[..2], rated, sum: true);
+        Assert.Equal(expected, output.Total.item<double>(), 10);
+        // Sum = mean times the number of rated items, list by list: not the mean form's value.
+        Assert.NotEqual(FullReference(catalogue[..2], items[..2], rated), expected, 3);
+
+        output.Total.backward();
+        double[] autograd = c.grad!.data<double>().ToArray();
+        double[] flat = catalogue.SelectMany(r => r).ToArray();
+        double[] numeric = NumericGradient(x => FullReference([x[..7], x[7..14]], items[..2], rated, sum: true), flat);
+        for (int i = 0; i < flat.Length; i++)
+        {
+            // The third list has no rated item: it contributes nothing, so its gradient is zero.
+            Assert.Equal(i < 14 ? numeric[i] : 0, autograd[i], 6);
+        }
+    }
+
+    [Fact]
+    public void Sum_reduction_is_the_registry_option_and_an_unknown_reduction_is_refused()
+    {
+        var loss = Assert.IsType<SoftmaxLoss>(LossRegistry.Create("softmax", new LossOptions { SoftmaxReduction = "sum" }));
+        Assert.Equal(SoftmaxLoss.SumReduction, loss.Reduction);
+        Assert.Contains("mean, sum", Assert.Throws<ArgumentException>(() => new SoftmaxLoss(reduction: "max")).Message, StringComparison.Ordinal);
+        Assert.Contains("mean, sum", new RankService.Ranking.Training.TrainingOptions { SoftmaxReduction = "max" }.Validate()["SoftmaxReduction"], StringComparison.Ordinal);
     }
 
     [Fact]
