@@ -158,6 +158,8 @@ public sealed class JobLifecycleTests : IAsyncLifetime
             hybridSecond = "triplet",
             softmaxSamples = 50,
             softmaxReduction = "sum",
+            gradientClipNorm = 2.5,
+            embeddingUpdates = "dense",
             tripletMining = "hard",
             tripletForm = "distance",
             margin = 0.5,
@@ -167,6 +169,8 @@ public sealed class JobLifecycleTests : IAsyncLifetime
         Assert.Equal("triplet", done.Options.HybridSecond);
         Assert.Equal(50, done.Options.SoftmaxSamples);
         Assert.Equal("sum", done.Options.SoftmaxReduction);
+        Assert.Equal(2.5, done.Options.GradientClipNorm);
+        Assert.Equal("dense", done.Options.EmbeddingUpdates);
         Assert.Equal("hard", done.Options.TripletMining);
         Assert.Equal(0.5, done.Options.Margin);
         Assert.NotNull(done.Checkpoint);

@@ -56,6 +56,8 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [InlineData("maxListSize", """{"maxListSize":0}""", "between 1 and 100000")]
     [InlineData("pairsPerList", """{"pairsPerList":-1}""", "between 0 and 1000000")]
     [InlineData("patience", """{"patience":-1}""", "between 0 and 10000")]
+    [InlineData("gradientClipNorm", """{"gradientClipNorm":-1}""", "between 0 and 1000000")]
+    [InlineData("embeddingUpdates", """{"embeddingUpdates":"sparse"}""", "auto, dense, lazy")]
     [InlineData("device", """{"device":"tpu"}""", "auto, cpu, cuda")]
     [InlineData("protocol", """{"protocol":"random"}""", "temporal, recbole")]
     public async Task Each_invalid_field_is_named_in_a_400_with_its_allowed_range(string field, string body, string allowed)

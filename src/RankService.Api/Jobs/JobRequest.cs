@@ -131,6 +131,17 @@ public sealed record JobRequest
     /// <example>5</example>
     public int? Patience { get; init; }
 
+    /// <summary>Gradient-norm clipping before each Adam step, 0 (none) to 1000000.</summary>
+    /// <example>5</example>
+    public double? GradientClipNorm { get; init; }
+
+    /// <summary>
+    /// Adam on the embedding tables: <c>dense</c> (every row every step), <c>lazy</c> (only the rows a batch touches;
+    /// CPU) or <c>auto</c> (dense up to 100,000 users + items, lazy above).
+    /// </summary>
+    /// <example>auto</example>
+    public string? EmbeddingUpdates { get; init; }
+
     /// <summary>Random seed.</summary>
     /// <example>42</example>
     public int? Seed { get; init; }
@@ -188,6 +199,8 @@ public sealed record JobRequest
             MaxListSize = MaxListSize ?? defaults.MaxListSize,
             PairsPerList = PairsPerList ?? defaults.PairsPerList,
             Patience = Patience ?? defaults.Patience,
+            GradientClipNorm = GradientClipNorm ?? defaults.GradientClipNorm,
+            EmbeddingUpdates = EmbeddingUpdates ?? defaults.EmbeddingUpdates,
             Seed = Seed ?? defaults.Seed,
             Device = Device ?? defaults.Device,
         };
