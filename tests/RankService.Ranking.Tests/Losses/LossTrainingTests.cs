@@ -1,4 +1,5 @@
 using RankService.Ranking.Data;
+using RankService.Ranking.Tests.Training;
 using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Losses;
@@ -6,20 +7,10 @@ namespace RankService.Ranking.Tests.Losses;
 /// <summary>Every loss of the family, trained end to end by the real trainer, beats popularity on synthetic data.</summary>
 public class LossTrainingTests
 {
-    private static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
+    private static readonly RatingDataset Data = SyntheticTraining.Data;
 
     /// <summary>The synthetic configuration of the trainer tests; each case sets only what its loss needs.</summary>
-    private static TrainingOptions Options(string loss) => new()
-    {
-        Loss = loss,
-        Epochs = 20,
-        BatchSize = 16,
-        EmbeddingDim = 16,
-        NegativesPerList = 50,
-        WeightDecay = 1e-4,
-        Patience = 0,
-        Seed = 3,
-    };
+    private static TrainingOptions Options(string loss) => SyntheticTraining.Options(loss);
 
     public static TheoryData<string> Cases => [.. Configurations.Keys];
 

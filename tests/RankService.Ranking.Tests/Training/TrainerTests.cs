@@ -6,21 +6,9 @@ namespace RankService.Ranking.Tests.Training;
 
 public class TrainerTests
 {
-    private static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
+    private static readonly RatingDataset Data = SyntheticTraining.Data;
 
-    private static TrainingOptions Options(string loss = "listmle") => new()
-    {
-        Loss = loss,
-        Epochs = 20,
-        BatchSize = 16,
-        EmbeddingDim = 16,
-        NegativesPerList = 50,
-        // Adam's L2 decay is coupled to the gradient scale: a pairwise loss is a mean over pairs, so its gradients
-        // are far smaller than ListMLE's per-list sum, and 1e-3 would swamp them. 1e-4 suits all three here.
-        WeightDecay = 1e-4,
-        Patience = 0,
-        Seed = 3,
-    };
+    private static TrainingOptions Options(string loss = "listmle") => SyntheticTraining.Options(loss);
 
     [Theory]
     [InlineData("listmle")]
