@@ -45,8 +45,8 @@ public sealed class AdamOptimizer : IDisposable
     private readonly double _decayRate;
     private readonly double _eps1;
 
-    // Sparse gradients summed per distinct row for the current step, built once by ClipGradNorm or Step, dropped by
-    // ZeroGrad and Step.
+    // Per parameter with a sparse gradient: its gradient summed per distinct row for the current step, built once by
+    // ClipGradNorm or Step and cleared by ZeroGrad and Step. Kept across steps so a step allocates nothing per table.
     private readonly RowGradient?[] _rowGrads;
 
     public AdamOptimizer(IEnumerable<Parameter> parameters, double lr, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8)
@@ -151,8 +151,7 @@ public sealed class AdamOptimizer : IDisposable
         }
         if (grad.is_sparse)
         {
-            RowGradient rows = RowGradients(i);
-            Span<double> values = rows.Values.AsSpan(0, rows.Rows.Count * rows.Width);
+            Span<double> values = RowGradients(i).Values;
             TensorPrimitives.Multiply(values, scale, values);
             return;
         }
@@ -160,37 +159,44 @@ public sealed class AdamOptimizer : IDisposable
         grad.mul_(s);
     }
 
-    /// <summary>Parameter i's sparse gradient summed per distinct row (cached for this step).</summary>
+    /// <summary>Parameter i's sparse gradient summed per distinct row (built once per step).</summary>
     private RowGradient RowGradients(int i)
     {
-        if (_rowGrads[i] is { } cached)
-        {
-            return cached;
-        }
         Parameter p = _parameters[i];
+        RowGradient result = _rowGrads[i] ??= new RowGradient((int)p.shape[0]);
+        if (result.Built)
+        {
+            return result;
+        }
         Tensor grad = p.grad!;
         if (grad.device_type != DeviceType.CPU)
         {
             throw new NotSupportedException("Lazy (sparse) embedding updates run on CPU only; use dense updates on a GPU.");
         }
         using var scope = NewDisposeScope();
-        long[] lookups = grad.SparseIndices[0].contiguous().data<long>().ToArray();
+        Tensor indices = grad.SparseIndices[0].contiguous();
+        ReadOnlySpan<long> lookups = MemoryMarshal.Cast<byte, long>(indices.bytes);
         Tensor values = grad.SparseValues.contiguous();
-        var result = new RowGradient((int)p.shape[0], lookups.Length == 0 ? 0 : (int)(values.numel() / lookups.Length));
+        int width = lookups.Length == 0 ? 0 : (int)(values.numel() / lookups.Length);
         if (values.dtype == ScalarType.Float32)
         {
-            result.AddAll(lookups, MemoryMarshal.Cast<byte, float>(values.bytes));
+            result.Build(lookups, MemoryMarshal.Cast<byte, float>(values.bytes), width);
         }
         else
         {
-            using Tensor wide = values.to_type(ScalarType.Float64);
-            result.AddAll(lookups, MemoryMarshal.Cast<byte, double>(wide.bytes));
+            Tensor wide = values.to_type(ScalarType.Float64);
+            result.Build(lookups, MemoryMarshal.Cast<byte, double>(wide.bytes), width);
         }
-        _rowGrads[i] = result;
         return result;
     }
 
-    private void DropRowGradients() => Array.Clear(_rowGrads);
+    private void DropRowGradients()
+    {
+        foreach (RowGradient? rows in _rowGrads)
+        {
+            rows?.Clear();
+        }
+    }
 
     /// <summary>
     /// The lazy Adam update of parameter i's touched rows, on its (CPU, contiguous) memory and its moments'.
@@ -231,7 +237,7 @@ public sealed class AdamOptimizer : IDisposable
             TensorPrimitives.ConvertTruncating<T, double>(pRow, pd);
             TensorPrimitives.ConvertTruncating<T, double>(mRow, md);
             TensorPrimitives.ConvertTruncating<T, double>(vRow, vd);
-            TensorPrimitives.MultiplyAdd(pd, _decayRate, rows.Values.AsSpan(r * width, width), g); // g = grad + wd p
+            TensorPrimitives.MultiplyAdd(pd, _decayRate, rows.Values.Slice(r * width, width), g);   // g = grad + wd p
             TensorPrimitives.Multiply(md, _beta1, md);
             TensorPrimitives.MultiplyAdd(g, 1 - _beta1, md, md);                                  // m = b1 m + (1 - b1) g
             TensorPrimitives.Multiply(vd, _beta2, vd);
@@ -279,20 +285,46 @@ public sealed class AdamOptimizer : IDisposable
         DropRowGradients();
     }
 
-    /// <summary>A sparse gradient summed per distinct row: rows in order of first appearance, values row-major in float64.</summary>
-    private sealed class RowGradient(int tableRows, int width)
+    /// <summary>
+    /// A sparse gradient summed per distinct row: rows in order of first appearance, values row-major in float64. One per
+    /// parameter, reused step after step: the row-to-slot table and the buffers are allocated once (and grown when a
+    /// step touches more rows), and <see cref="Clear"/> resets only the rows the last step touched.
+    /// </summary>
+    private sealed class RowGradient(int tableRows)
     {
-        public List<long> Rows { get; } = [];
-        public double[] Values { get; private set; } = [];
-        public int Width { get; } = width;
+        private readonly int[] _slotOf = new int[tableRows]; // slot + 1; 0 = row not in this step
+        private int[] _slots = [];
+        private double[] _values = [];
+        private double[] _wide = [];
 
-        /// <summary>Adds lookup k's gradient <c>values[k * Width ..]</c> to its row's sum.</summary>
+        public List<long> Rows { get; } = [];
+        public int Width { get; private set; }
+        public bool Built { get; private set; }
+
+        /// <summary>The summed rows, <c>Rows.Count * Width</c> values.</summary>
+        public Span<double> Values => _values.AsSpan(0, Rows.Count * Width);
+
+        public void Clear()
+        {
+            foreach (long row in Rows)
+            {
+                _slotOf[row] = 0;
+            }
+            Rows.Clear();
+            Built = false;
+        }
+
+        /// <summary>Sums lookup k's gradient <c>values[k * width ..]</c> into its row.</summary>
         [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-        public void AddAll<T>(long[] lookups, ReadOnlySpan<T> values)
+        public void Build<T>(ReadOnlySpan<long> lookups, ReadOnlySpan<T> values, int width)
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
-            var slotOf = new int[tableRows]; // slot + 1; 0 = row not seen yet
-            var slots = new int[lookups.Length];
+            Clear();
+            Width = width;
+            if (_slots.Length < lookups.Length)
+            {
+                _slots = new int[lookups.Length];
+            }
             for (int k = 0; k < lookups.Length; k++)
             {
                 long row = lookups[k];
@@ -300,21 +332,31 @@ public sealed class AdamOptimizer : IDisposable
                 {
                     throw new ArgumentOutOfRangeException(nameof(lookups), row, $"Row outside 0..{tableRows - 1}.");
                 }
-                if (slotOf[row] == 0)
+                if (_slotOf[row] == 0)
                 {
                     Rows.Add(row);
-                    slotOf[row] = Rows.Count;
+                    _slotOf[row] = Rows.Count;
                 }
-                slots[k] = slotOf[row] - 1;
+                _slots[k] = _slotOf[row] - 1;
             }
-            Values = new double[Rows.Count * Width];
-            var wide = new double[Width];
+            if (_values.Length < Rows.Count * width)
+            {
+                _values = new double[Rows.Count * width];
+            }
+            if (_wide.Length < width)
+            {
+                _wide = new double[width];
+            }
+            Span<double> sums = Values;
+            sums.Clear();
+            Span<double> wide = _wide.AsSpan(0, width);
             for (int k = 0; k < lookups.Length; k++)
             {
-                Span<double> target = Values.AsSpan(slots[k] * Width, Width);
-                TensorPrimitives.ConvertTruncating<T, double>(values.Slice(k * Width, Width), wide);
+                Span<double> target = sums.Slice(_slots[k] * width, width);
+                TensorPrimitives.ConvertTruncating<T, double>(values.Slice(k * width, width), wide);
                 TensorPrimitives.Add(target, wide, target);
             }
+            Built = true;
         }
     }
 
