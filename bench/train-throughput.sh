@@ -19,10 +19,7 @@ for n in $negatives; do
   bench_tool epoch --data "$data" --epochs "$epochs" --negatives "$n" | tee "$out/epoch-$n.log" >&2
   mapfile -t lines < <(grep '^RESULT epoch=' "$out/epoch-$n.log" | tail -n +2)
   [[ ${#lines[@]} -gt 0 ]] || mapfile -t lines < <(grep '^RESULT epoch=' "$out/epoch-$n.log")
-  # tensor work = copy into tensors + zero_grad + forward (with the loss) + backward + clip + Adam step
-  tensor_of() { python3 -c 'import sys; print(round(sum(float(x) for x in sys.argv[1:]), 3))' \
-    "$(field tensors_s "$1")" "$(field zero_grad_s "$1")" "$(field forward_s "$1")" "$(field backward_s "$1")" "$(field clip_s "$1")" "$(field step_s "$1")"; }
-  col() { local v=(); for l in "${lines[@]}"; do if [[ "$1" == tensor_s ]]; then v+=("$(tensor_of "$l")"); else v+=("$(field "$1" "$l")"); fi; done; stats "${v[@]}"; }
+  col() { local v=(); for l in "${lines[@]}"; do v+=("$(field "$1" "$l")"); done; stats "${v[@]}"; }
   rows+=("| $n | $(col train_s) | $(col items_per_s) | $(col prep_s) | $(col tensor_s) | $(col prep_share) | $(col eval_s) |")
 done
 cmd="bench/train-throughput.sh"; [[ -n "${EPOCHS:-}${NEGATIVES:-}" ]] && cmd="EPOCHS=$epochs NEGATIVES=\"$negatives\" $cmd"

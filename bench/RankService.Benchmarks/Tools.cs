@@ -59,7 +59,7 @@ internal static class Tools
     /// <c>epoch --data DIR [--epochs 2 --negatives 200 --batch-size 64 --max-list 200 --threads 0 --every 30]</c>: ListMLE
     /// epochs run by the real <see cref="Trainer"/> (validation, checkpoints and resume state included) with a
     /// <see cref="TrainingProfile"/>. Prints a progress line every <c>--every</c> seconds (batches done, seconds per
-    /// phase so far) and one RESULT line per epoch: train_s is the batches (data preparation + tensor work), prep_s the
+    /// phase so far) and one RESULT line per epoch: train_s is the batches (prep_s + tensor_s), prep_s the
     /// batcher building the padded lists, then each tensor phase, validation, checkpoint and resume-state seconds.
     /// </summary>
     public static int Epoch(string[] args)
@@ -84,6 +84,7 @@ internal static class Tools
         string run = Path.Combine(Path.GetTempPath(), "rankservice-epoch-" + Guid.NewGuid().ToString("N"));
         double lastPrint = 0;
         IReadOnlyDictionary<string, double> epochStart = new Dictionary<string, double>();
+        string[] batchPhases = ["prep", "tensors", "zero_grad", "forward", "backward", "clip", "step"];
         string Phases(IReadOnlyDictionary<string, double> now, IReadOnlyDictionary<string, double> since, params string[] names) =>
             string.Join(' ', names.Select(n => Invariant($"{n}_s={now[n] - since.GetValueOrDefault(n):F3}")));
         var profile = new TrainingProfile
@@ -96,7 +97,7 @@ internal static class Tools
                 }
                 lastPrint = clock.Elapsed.TotalSeconds;
                 Console.WriteLine(Invariant($"epoch {p.Epoch}: {p.EpochBatches}/{p.BatchesPerEpoch} batches at {lastPrint:F0} s; ") +
-                    Phases(p.Snapshot(), epochStart, "prep", "tensors", "zero_grad", "forward", "backward", "clip", "step"));
+                    Phases(p.Snapshot(), epochStart, batchPhases));
             },
             PhaseDone = (p, phase) =>
             {
@@ -106,11 +107,10 @@ internal static class Tools
                 {
                     return;
                 }
-                string[] batchPhases = ["prep", "tensors", "zero_grad", "forward", "backward", "clip", "step"];
                 double train = batchPhases.Sum(n => now[n] - epochStart.GetValueOrDefault(n));
                 double prep = now["prep"] - epochStart.GetValueOrDefault("prep");
                 Console.WriteLine(Invariant(
-                    $"RESULT epoch={p.Epoch} train_s={train:F3} prep_share={prep / train:F3} items_per_s={p.EpochScored / train:F0} ") +
+                    $"RESULT epoch={p.Epoch} train_s={train:F3} tensor_s={train - prep:F3} prep_share={prep / train:F3} items_per_s={p.EpochScored / train:F0} ") +
                     Phases(now, epochStart, [.. batchPhases, "validation", "checkpoint", "resume"]).Replace("validation_s", "eval_s", StringComparison.Ordinal) +
                     Invariant($" scored={p.EpochScored} padded={p.EpochSlots} batches={p.EpochBatches} peak_rss_mb={PeakRssMb():F0}"));
                 epochStart = now;
