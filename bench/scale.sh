@@ -43,7 +43,7 @@ epoch_peak_mb=$(( $(sed -nE 's/.*Maximum resident set size \(kbytes\): ([0-9]+).
 mapfile -t lines < <(grep '^RESULT epoch=' "$out/epoch.log")
 final="$(grep '^RESULT final' "$out/epoch.log")"
 col() { local v=(); for l in "${lines[@]}"; do v+=("$(field "$1" "$l")"); done; stats "${v[@]}"; }
-med() { local v=(); for l in "${lines[@]}"; do v+=("$(field "$1" "$l")"); done; python3 -c 'import sys,statistics as s; print(f"{s.median(float(x) for x in sys.argv[1:]):g}")' "${v[@]}"; }
+med() { col "$1" | awk -F' / ' '{print $2}'; }
 
 rank_row="| ranking over $items movies, 16 connections | (skipped: SKIP_SERVICE=1) | p99 <= 20 ms |"
 if [[ "${SKIP_SERVICE:-}" != 1 ]]; then

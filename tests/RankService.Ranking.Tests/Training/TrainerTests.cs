@@ -32,8 +32,14 @@ public class TrainerTests
     public void Lazy_embedding_updates_train_a_model_that_beats_popularity_and_the_profile_times_every_phase()
     {
         var profile = new TrainingProfile();
-        TrainingResult result = new Trainer(Options() with { EmbeddingUpdates = "lazy" }) { Profile = profile }.Train(Data, TestData.TempFolder());
+        bool? sparse = null;
+        TrainingResult result = new Trainer(Options() with { EmbeddingUpdates = "lazy" })
+        {
+            Profile = profile,
+            BeforeBatch = (_, _, model) => sparse ??= model.SparseGradients,
+        }.Train(Data, TestData.TempFolder());
 
+        Assert.True(sparse, "the trainer built a model with dense embedding gradients");
         double model = result.Test["NDCG@10"];
         double popularity = result.PopularityTest["NDCG@10"];
         Assert.True(model > 1.5 * popularity && model > popularity + 0.05, $"lazy: test NDCG@10 {model:F4} vs popularity {popularity:F4}");
