@@ -400,6 +400,7 @@ public sealed class SecuritySettingsTests
         string logs = string.Concat(Directory.GetFiles(Path.Combine(host.ArtifactsRoot, "logs")).Select(File.ReadAllText));
         // The log is there and verbose (request lines, authentication failures), yet holds neither key.
         Assert.Contains("/jobs", logs, StringComparison.Ordinal);
+        Assert.Contains("\"RequestPath\":\"/jobs\"", logs, StringComparison.Ordinal); // the request log's own lines
         Assert.Contains("ApiKey", logs, StringComparison.Ordinal);
         Assert.DoesNotContain(ApiHost.TestKey, logs, StringComparison.Ordinal);
         Assert.DoesNotContain(wrongKey, logs, StringComparison.Ordinal);

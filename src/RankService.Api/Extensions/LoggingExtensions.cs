@@ -5,14 +5,18 @@ namespace RankService.Api.Extensions;
 
 public static class LoggingExtensions
 {
-    /// <summary>Serilog from the <c>Serilog</c> section (console and rolling file sinks), with log-context properties such as JobId.</summary>
+    /// <summary>
+    /// Serilog from the <c>Serilog</c> section (console and rolling file sinks), with log-context properties such as
+    /// JobId. The host owns its logger and leaves the static <c>Log.Logger</c> alone: otherwise every host in a process
+    /// (tests start many) writes through whichever logger was set last, and one host's shutdown closes another's sinks.
+    /// </summary>
     public static IHostApplicationBuilder AddSerilogLogging(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext());
+            .Enrich.FromLogContext(), preserveStaticLogger: true);
         return builder;
     }
 
@@ -25,10 +29,14 @@ public static class LoggingExtensions
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, error) =>
-            error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
-            : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
-            : LogEventLevel.Information);
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the host's own logger, not the static one
+            o.GetLevel = (http, _, error) =>
+                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+        });
         return app;
     }
 
