@@ -207,6 +207,7 @@ public sealed record TrainingOptions
         Range(nameof(LambdaK), LambdaK, 0, 100_000);
         Range(nameof(SoftmaxSamples), SoftmaxSamples, 0, 1_000_000);
         Range(nameof(TripletThreshold), TripletThreshold, 0.5, 100);
+        Range(nameof(SplitSeed), SplitSeed, 0, int.MaxValue);
         Range(nameof(Epochs), Epochs, 1, 10_000);
         Range(nameof(BatchSize), BatchSize, 1, 65_536);
         Range(nameof(LearningRate), LearningRate, 1e-7, 10);

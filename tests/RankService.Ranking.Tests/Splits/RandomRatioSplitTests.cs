@@ -1,5 +1,6 @@
 using RankService.Ranking.Data;
 using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Splits;
 
@@ -31,6 +32,39 @@ public class RandomRatioSplitTests
             Assert.Equal(rated, split.TrainItems[u].Concat(split.ValidationItems[u]).Concat(split.TestItems[u]).Order());
             Assert.All(split.TrainRatings[u], label => Assert.Equal(1f, label));
         }
+    }
+
+    [Fact]
+    public void The_split_equals_the_numpy_reference_split_users_in_ascending_id_order_items_in_file_order()
+    {
+        // Rows interleave users 30, 10, 20 (file order is not id order); user 10 rates item 100 + 37 * 1 % 61 twice.
+        var rows = Enumerable.Range(0, 44).Select(k => ((long)((((k * 7) + 2) % 3) + 1) * 10, 100L + (k * 37 % 61), 4f, (long)k)).ToList();
+        rows.Add((10, rows.First(r => r.Item1 == 10).Item2, 4f, 99));
+        RatingDataset data = TestData.FromTuples([.. rows]);
+
+        UserSplit split = RandomRatioSplit.Split(data, seed: 7);
+
+        // Printed by a NumPy script: rs = RandomState(7); for each user in ascending id, its distinct items in file
+        // order permuted by rs.permutation(n), then train / validation / test by the counts above.
+        long[] Raw(int[] dense) => dense.Select(i => data.Items.ToRaw(i)).ToArray();
+        int u10 = data.Users.ToIndex(10), u20 = data.Users.ToIndex(20), u30 = data.Users.ToIndex(30);
+        Assert.Equal([110L, 143, 149, 115, 127, 137, 126, 105, 116, 121, 138, 104, 132], Raw(split.TrainItems[u10]));
+        Assert.Equal([160L], Raw(split.ValidationItems[u10]));
+        Assert.Equal([154L], Raw(split.TestItems[u10]));
+        Assert.Equal([102L, 119, 114, 153, 152, 141, 136, 125, 103, 113, 130, 108], Raw(split.TrainItems[u20]));
+        Assert.Equal([158L], Raw(split.ValidationItems[u20]));
+        Assert.Equal([147L], Raw(split.TestItems[u20]));
+        Assert.Equal([156L, 128, 112, 101, 117, 150, 151, 139, 123, 100, 129, 145, 140], Raw(split.TrainItems[u30]));
+        Assert.Equal([134L], Raw(split.ValidationItems[u30]));
+        Assert.Equal([106L], Raw(split.TestItems[u30]));
+    }
+
+    [Fact]
+    public void A_negative_split_seed_is_refused()
+    {
+        RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 20, Items = 80, Seed = 5 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => RandomRatioSplit.Split(data, seed: -1));
+        Assert.Contains(nameof(TrainingOptions.SplitSeed), new TrainingOptions { SplitSeed = -1 }.Validate().Keys);
     }
 
     [Fact]
