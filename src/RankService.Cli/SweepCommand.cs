@@ -1,7 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
 using RankService.Ranking.Baselines;
+using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Ensembles;
+using RankService.Ranking.Metrics;
+using RankService.Ranking.Model;
 using RankService.Ranking.Splits;
 using RankService.Ranking.Training;
 
@@ -29,6 +33,7 @@ internal static class SweepCommand
     private static readonly Option<string> Epochs = new("--epochs") { Description = "Comma-separated epoch limits.", DefaultValueFactory = _ => Format(Defaults.Epochs) };
     private static readonly Option<string> BatchSize = new("--batch-size") { Description = "Comma-separated batch sizes.", DefaultValueFactory = _ => Format(Defaults.BatchSize) };
     private static readonly Option<string> MaxListSize = new("--max-list-size") { Description = "Comma-separated list caps.", DefaultValueFactory = _ => Format(Defaults.MaxListSize) };
+    private static readonly Option<string> Ensemble = new("--ensemble") { Description = "none, or ease: also report each trained model blended with EASE (per-user standardised scores, the weight chosen on validation NDCG@10).", DefaultValueFactory = _ => "none" };
     private static readonly Option<double> ClipNorm = new("--clip-norm") { Description = "Gradient clipping norm for every configuration; 0 = none.", DefaultValueFactory = _ => Defaults.GradientClipNorm };
     private static readonly Option<int> Patience = new("--patience") { DefaultValueFactory = _ => Defaults.Patience };
     private static readonly Option<int> Random = new("--random") { Description = "Run this many configurations drawn from the grid (seeded by --sample-seed); 0 = the whole grid.", DefaultValueFactory = _ => 0 };
@@ -41,7 +46,7 @@ internal static class SweepCommand
     public static Command Create()
     {
         var command = new Command("sweep", "Train a grid (or random sample) of configurations, each over several seeds, and write a leaderboard.");
-        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, SoftmaxReduction, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Threads, Out, Results })
+        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, SoftmaxReduction, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Ensemble, Threads, Out, Results })
         {
             command.Options.Add(option);
         }
@@ -95,6 +100,11 @@ internal static class SweepCommand
         }
         var errors = grid.SelectMany(o => o.Validate().Values).Distinct().ToList();
         errors.AddRange(baselines.Where(b => !Baseline.Names.Contains(b)).Select(b => $"Unknown baseline '{b}'. Use any of: {string.Join(", ", Baseline.Names)}."));
+        string ensemble = parse.GetValue(Ensemble)!;
+        if (ensemble is not ("none" or Baseline.Ease))
+        {
+            errors.Add($"Unknown --ensemble '{ensemble}'. Use none or ease.");
+        }
         if (seeds.Length == 0)
         {
             errors.Add("--seeds needs at least one seed.");
@@ -138,11 +148,19 @@ internal static class SweepCommand
             }
             entries.Add(entry);
         }
+        EaseScorer? ease = null;
+        if (ensemble == Baseline.Ease)
+        {
+            (ease, IReadOnlyDictionary<string, double> easeValidation) = Baseline.FitEase(split, Trainer.Ks);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ensemble: EASE lambda {ease.Lambda:G} (val NDCG@10 {easeValidation["NDCG@10"]:F4})"));
+        }
         for (int c = 0; c < grid.Count; c++)
         {
             TrainingOptions config = grid[c];
             string name = Describe(config);
             var entry = new LeaderboardEntry("two-tower", name, [], [], []);
+            var blended = new LeaderboardEntry("two-tower + ease", name, [], [], []);
+            var blendWeights = new List<double>();
             var seconds = new List<double>();
             foreach (int seed in seeds)
             {
@@ -155,9 +173,23 @@ internal static class SweepCommand
                 seconds.Add(result.History.Count > 0 ? result.History.Average(h => h.EpochSeconds) : 0);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"[{c + 1}/{grid.Count}] {name} seed {seed}: best epoch {result.BestEpoch}/{result.History.Count}, val NDCG@10 {result.BestValidation.GetValueOrDefault("NDCG@10"):F4}, test NDCG@10 {result.Test.GetValueOrDefault("NDCG@10"):F4} Recall@10 {result.Test.GetValueOrDefault("Recall@10"):F4}"));
+                if (ease is not null && result.BestCheckpoint.Length > 0)
+                {
+                    (double weight, IReadOnlyDictionary<string, double> validation, IReadOnlyDictionary<string, double> test) = Blend(result.BestCheckpoint, ease, split);
+                    blended.Validation.Add(validation);
+                    blended.Test.Add(test);
+                    blendWeights.Add(weight);
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"[{c + 1}/{grid.Count}] + ease seed {seed}: weight {weight:G}, val NDCG@10 {validation["NDCG@10"]:F4}, test NDCG@10 {test["NDCG@10"]:F4} Recall@10 {test["Recall@10"]:F4}"));
+                }
             }
             entry.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{seconds.Average():F2} s/epoch"));
             entries.Add(entry);
+            if (blended.Test.Count > 0)
+            {
+                blended.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"EASE lambda {ease!.Lambda:G}, two-tower weight per seed {string.Join(" / ", blendWeights.Select(w => w.ToString(CultureInfo.InvariantCulture)))}"));
+                entries.Add(blended);
+            }
         }
 
         string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, sweep", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
@@ -169,6 +201,21 @@ internal static class SweepCommand
             File.AppendAllText(file, Environment.NewLine + table);
         }
         return 0;
+    }
+
+    /// <summary>
+    /// The best checkpoint of a run blended with EASE: the two-tower weight w (EASE gets 1 - w) chosen on validation
+    /// NDCG@10 from <see cref="ScoreBlend.DefaultWeights"/>, then evaluated once on test.
+    /// </summary>
+    private static (double Weight, IReadOnlyDictionary<string, double> Validation, IReadOnlyDictionary<string, double> Test) Blend(
+        string checkpoint, EaseScorer ease, UserSplit split)
+    {
+        LoadedCheckpoint loaded = CheckpointStore.Load(checkpoint);
+        using TwoTowerModel model = loaded.Model;
+        using var scorer = new ModelScorer(model);
+        (double weight, IReadOnlyDictionary<string, double> validation) = ScoreBlend.TuneWeight(scorer, ease, split, Trainer.Ks);
+        var blend = new ScoreBlend([scorer, ease], [weight, 1 - weight]);
+        return (weight, validation, FullCatalogueEvaluator.Evaluate(blend, split, EvaluationTarget.Test, Trainer.Ks).Metrics);
     }
 
     /// <summary>The swept fields, spelled as <c>rankservice train</c> options.</summary>

@@ -51,27 +51,33 @@ public static class Baseline
             }
             case Ease:
             {
-                EaseScorer? best = null;
-                IReadOnlyDictionary<string, double>? bestValidation = null;
-                foreach (double lambda in lambdas ?? DefaultLambdas)
-                {
-                    EaseScorer scorer = EaseScorer.Fit(split, lambda);
-                    IReadOnlyDictionary<string, double> validation = Evaluate(scorer, split, EvaluationTarget.Validation, ks);
-                    if (bestValidation is null || validation["NDCG@10"] > bestValidation["NDCG@10"])
-                    {
-                        (best, bestValidation) = (scorer, validation);
-                    }
-                }
-                if (best is null || bestValidation is null)
-                {
-                    throw new ArgumentException("EASE needs at least one lambda.", nameof(lambdas));
-                }
-                return new BaselineResult(model, bestValidation, Evaluate(best, split, EvaluationTarget.Test, ks),
-                    $"lambda {best.Lambda:G}");
+                (EaseScorer best, IReadOnlyDictionary<string, double> validation) = FitEase(split, ks, lambdas);
+                return new BaselineResult(model, validation, Evaluate(best, split, EvaluationTarget.Test, ks), $"lambda {best.Lambda:G}");
             }
             default:
                 throw new ArgumentException($"Unknown baseline '{model}'. Known baselines: {string.Join(", ", Names)}.", nameof(model));
         }
+    }
+
+    /// <summary>Fits EASE for each λ (default <see cref="DefaultLambdas"/>) and keeps the best on validation NDCG@10.</summary>
+    public static (EaseScorer Scorer, IReadOnlyDictionary<string, double> Validation) FitEase(UserSplit split, IReadOnlyList<int> ks,
+        IReadOnlyList<double>? lambdas = null)
+    {
+        ArgumentNullException.ThrowIfNull(split);
+        EaseScorer? best = null;
+        IReadOnlyDictionary<string, double>? bestValidation = null;
+        foreach (double lambda in lambdas ?? DefaultLambdas)
+        {
+            EaseScorer scorer = EaseScorer.Fit(split, lambda);
+            IReadOnlyDictionary<string, double> validation = Evaluate(scorer, split, EvaluationTarget.Validation, ks);
+            if (bestValidation is null || validation["NDCG@10"] > bestValidation["NDCG@10"])
+            {
+                (best, bestValidation) = (scorer, validation);
+            }
+        }
+        return best is null || bestValidation is null
+            ? throw new ArgumentException("EASE needs at least one lambda.", nameof(lambdas))
+            : (best, bestValidation);
     }
 
     private static IReadOnlyDictionary<string, double> Evaluate(IItemScorer scorer, UserSplit split, EvaluationTarget target, IReadOnlyList<int> ks) =>

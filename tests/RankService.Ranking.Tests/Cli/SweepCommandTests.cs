@@ -38,6 +38,30 @@ public class SweepCommandTests
     }
 
     [Fact]
+    public void Sweep_with_an_ease_ensemble_adds_a_blended_row_per_configuration_with_its_weights()
+    {
+        string folder = TestData.TempFolder();
+        string results = Path.Combine(folder, "RESULTS.md");
+
+        (int exit, string output, string error) = Run("sweep", "--data", "synthetic", "--protocol", "recbole", "--seeds", "1,2",
+            "--epochs", "2", "--embedding-dim", "8", "--negatives", "20", "--batch-size", "32", "--ensemble", "ease",
+            "--out", folder, "--results", results);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("ensemble: EASE lambda ", output, StringComparison.Ordinal);
+        Assert.Equal(2, output.Split('\n').Count(l => l.Contains("+ ease seed", StringComparison.Ordinal)));
+        string[] rows = File.ReadAllText(results).Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsDigit(l[2])).ToArray();
+        Assert.Equal(2, rows.Length);
+        string blended = Assert.Single(rows, r => r.Contains("| two-tower + ease |", StringComparison.Ordinal));
+        Assert.Contains("two-tower weight per seed ", blended, StringComparison.Ordinal);
+        Assert.Contains("| 2 |", blended, StringComparison.Ordinal);
+
+        (exit, _, error) = Run("sweep", "--data", "synthetic", "--ensemble", "svd");
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown --ensemble 'svd'. Use none or ease.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sweep_and_baseline_refuse_bad_options_naming_what_to_fix()
     {
         (int exit, _, string error) = Run("sweep", "--data", "synthetic", "--protocol", "random", "--lr", "0.01,abc");
