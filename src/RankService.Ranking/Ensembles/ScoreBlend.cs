@@ -17,8 +17,11 @@ namespace RankService.Ranking.Ensembles;
 /// </summary>
 public sealed class ScoreBlend : IItemScorer
 {
-    /// <summary>Weights of the first scorer <see cref="TuneWeight"/> tries by default (the second gets 1 - w).</summary>
-    public static readonly IReadOnlyList<double> DefaultWeights = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+    /// <summary>
+    /// Weights of the first scorer <see cref="TuneWeight"/> tries by default (the second gets 1 - w); the ends are
+    /// either model alone, so the blend chosen is never below both on validation.
+    /// </summary>
+    public static readonly IReadOnlyList<double> DefaultWeights = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
     private readonly IItemScorer[] _scorers;
     private readonly float[] _weights;
