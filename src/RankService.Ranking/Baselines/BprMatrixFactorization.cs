@@ -66,7 +66,11 @@ public static class BprMatrixFactorization
             }
         }
         int[] order = Enumerable.Range(0, users.Count).ToArray();
-        Tensor[] best = model.parameters().Select(p => p.detach().clone()).ToArray();
+        Tensor[] best;
+        using (NewDisposeScope()) // keeps detach()'s results alive while clone() reads them (see AdamOptimizer.Save)
+        {
+            best = model.parameters().Select(p => p.detach().clone().MoveToOuterDisposeScope()).ToArray();
+        }
         double bestScore = double.NegativeInfinity;
         int bestEpoch = 0;
         for (int epoch = 1; epoch <= options.Epochs && !cancellationToken.IsCancellationRequested; epoch++)

@@ -149,12 +149,14 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
             return [];
         }
         var layers = new List<(float[], float[], int, int)>();
+        // Keeps detach()'s and to()'s intermediates reachable until copied out (see AdamOptimizer.Save).
+        using var scope = NewDisposeScope();
         foreach (Module<Tensor, Tensor> module in head_rest.children().OfType<Module<Tensor, Tensor>>())
         {
             if (module is Linear linear)
             {
-                using Tensor w = linear.weight!.detach().to(CPU).contiguous();
-                using Tensor b = linear.bias!.detach().to(CPU).contiguous();
+                Tensor w = linear.weight!.detach().to(CPU).contiguous();
+                Tensor b = linear.bias!.detach().to(CPU).contiguous();
                 layers.Add((w.data<float>().ToArray(), b.data<float>().ToArray(), (int)w.shape[1], (int)w.shape[0]));
             }
         }

@@ -373,10 +373,15 @@ public sealed class AdamOptimizer : IDisposable
         writer.Write(StateMagic);
         writer.Write(Steps);
         writer.Write(_parameters.Length);
+        // The scope keeps every intermediate of the chain below reachable until it ends. Without it an intermediate
+        // (detach's result, say) is garbage as soon as the next call has read its handle, and the finalizer can free
+        // it while that native call still reads it: a segfault in libtorch seen once mid-sweep, right after the
+        // epoch's checkpoints were written (the large arrays below make collections frequent here).
+        using var scope = NewDisposeScope();
         foreach (Tensor t in _m.Concat(_v))
         {
             // As float64, which holds float32 (and float64) parameters exactly.
-            using Tensor cpu = t.detach().cpu().to_type(ScalarType.Float64).contiguous();
+            Tensor cpu = t.detach().cpu().to_type(ScalarType.Float64).contiguous();
             double[] values = cpu.data<double>().ToArray();
             writer.Write(values.Length);
             writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
@@ -412,6 +417,7 @@ public sealed class AdamOptimizer : IDisposable
         }
         // Only copy once the whole state has been read, so a refused state leaves the optimiser untouched.
         using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
         int i = 0;
         foreach (Tensor t in _m.Concat(_v))
         {
