@@ -12,6 +12,7 @@ return args.FirstOrDefault() switch
     "load" => Tools.Load(args[1..]),
     "epoch" => Tools.Epoch(args[1..]),
     "eval" => Tools.Eval(args[1..]),
+    "gc-stress" => Tools.GcStress(args[1..]),
     _ => Run(args),
 };
 

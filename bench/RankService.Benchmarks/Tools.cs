@@ -152,6 +152,60 @@ internal static class Tools
         return 0;
     }
 
+    /// <summary>
+    /// <c>gc-stress [--iterations 300] [--epochs 3]</c>: runs the code that touches tensors outside a training batch
+    /// (Adam state save and load, module save, scorer construction, head export, a short training run) while another
+    /// thread collects garbage without pause. TorchSharp frees a tensor that is no longer referenced from the
+    /// finalizer, so a chain like <c>t.detach().cpu()</c> outside a dispose scope can lose an intermediate while
+    /// the next native call reads it; optimised (Release) code makes that window real. A crash ends the process
+    /// (exit 139); surviving prints <c>RESULT survived=true</c>.
+    /// </summary>
+    public static int GcStress(string[] args)
+    {
+        Dictionary<string, string> a = Parse(args);
+        int iterations = Int(a, "iterations", 300);
+        using var stop = new CancellationTokenSource();
+        var collector = new Thread(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+            }
+        }) { IsBackground = true };
+        collector.Start();
+        var clock = Stopwatch.StartNew();
+        torch.manual_seed(1);
+        using var model = new TwoTowerModel(943, 1682, new ModelOptions { EmbeddingDim = 64 });
+        using var mlp = new TwoTowerModel(50, 80, new ModelOptions { Head = TwoTowerModel.ConcatMlpHead, EmbeddingDim = 16, HiddenSizes = [32, 16] });
+        using var optimizer = new AdamOptimizer(model.parameters(), 1e-3, 1e-2);
+        for (int i = 0; i < iterations; i++)
+        {
+            using (var state = new MemoryStream())
+            {
+                optimizer.Save(state);
+                state.Position = 0;
+                optimizer.Load(state);
+            }
+            using (var weights = new MemoryStream())
+            {
+                model.save(weights);
+            }
+            _ = new PrecomputedScorer(mlp);
+            using var scorer = new ModelScorer(model);
+            var scores = new float[4 * 1682];
+            scorer.Score([0, 1, 2, 3], scores);
+        }
+        RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
+        string run = Path.Combine(Path.GetTempPath(), "rankservice-gc-stress-" + Guid.NewGuid().ToString("N"));
+        TrainingResult result = new Trainer(new TrainingOptions { Epochs = Int(a, "epochs", 3), BatchSize = 16, EmbeddingDim = 16, NegativesPerList = 50, Threads = 1 }).Train(data, run);
+        Directory.Delete(run, recursive: true);
+        stop.Cancel();
+        collector.Join();
+        Console.WriteLine(Invariant($"RESULT survived=true iterations={iterations} epochs={result.History.Count} seconds={clock.Elapsed.TotalSeconds:F1}"));
+        return 0;
+    }
+
     private static double PeakRssMb()
     {
         // VmHWM: the peak resident set of this process, what /usr/bin/time -v reports as maximum resident set size.
