@@ -20,7 +20,10 @@ internal static class SweepCommand
 {
     private static readonly TrainingOptions Defaults = new();
 
-    private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'.", Required = true };
+    private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'; with --service, a data set name the service knows (ml-100k, synthetic, ...).", Required = true };
+    private static readonly Option<string> Service = new("--service") { Description = "Base URL of a running RankService (http://127.0.0.1:8080): run every configuration and seed there as a POST /jobs job and wait for them, instead of training in this process." };
+    private static readonly Option<string> ApiKey = new("--api-key") { Description = "API key sent as X-Api-Key with --service (default: the RANKSERVICE_API_KEY environment variable)." };
+    private static readonly Option<double> PollSeconds = new("--poll-seconds") { Description = "With --service: seconds between job status checks.", DefaultValueFactory = _ => 2 };
     private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => Defaults.Protocol };
     private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => Defaults.SplitSeed };
     private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated seeds; each configuration runs once per seed.", DefaultValueFactory = _ => "1,2,3" };
@@ -46,7 +49,7 @@ internal static class SweepCommand
     public static Command Create()
     {
         var command = new Command("sweep", "Train a grid (or random sample) of configurations, each over several seeds, and write a leaderboard.");
-        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, SoftmaxReduction, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Ensemble, Threads, Out, Results })
+        foreach (Option option in new Option[] { Data, Protocol, SplitSeed, Seeds, Loss, SoftmaxReduction, LearningRate, WeightDecay, EmbeddingDim, Negatives, Epochs, BatchSize, MaxListSize, ClipNorm, Patience, Random, SampleSeed, Baselines, Ensemble, Service, ApiKey, PollSeconds, Threads, Out, Results })
         {
             command.Options.Add(option);
         }
@@ -113,6 +116,23 @@ internal static class SweepCommand
         {
             errors.Add("--random must be 0 (whole grid) or more.");
         }
+        string? service = parse.GetValue(Service);
+        Uri? serviceUri = null;
+        if (service is not null)
+        {
+            if (!Uri.TryCreate(service, UriKind.Absolute, out serviceUri) || serviceUri.Scheme is not ("http" or "https"))
+            {
+                errors.Add($"--service must be the service's http(s) base URL, such as http://127.0.0.1:8080; got '{service}'.");
+            }
+            if (baselines.Length > 0 || ensemble != "none")
+            {
+                errors.Add("--baselines and --ensemble run in this process; leave them out with --service (the jobs report the popularity baseline).");
+            }
+            if (parse.GetValue(PollSeconds) is not (> 0 and <= 3600))
+            {
+                errors.Add("--poll-seconds must be above 0 and at most 3600.");
+            }
+        }
         if (errors.Count > 0)
         {
             errors.ForEach(Console.Error.WriteLine);
@@ -122,6 +142,38 @@ internal static class SweepCommand
         {
             var rng = new Random(parse.GetValue(SampleSeed));
             grid = grid.OrderBy(_ => rng.Next()).Take(sample).ToList();
+        }
+
+        string commandLine = "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+        if (serviceUri is not null)
+        {
+            using HttpClient client = new() { BaseAddress = ServiceSweep.BaseAddress(serviceUri), Timeout = TimeSpan.FromMinutes(2) };
+            if ((parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("RANKSERVICE_API_KEY")) is { Length: > 0 } key)
+            {
+                client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            }
+            string dataset = parse.GetValue(Data)!;
+            Console.WriteLine($"{dataset} on {serviceUri}: {grid.Count} configurations x {seeds.Length} seeds as jobs");
+            int exit;
+            try
+            {
+                exit = ServiceSweep.Run(client, dataset, grid, seeds, TimeSpan.FromSeconds(parse.GetValue(PollSeconds)), entries =>
+                {
+                    string markdown = Leaderboard.Markdown($"{dataset}, {grid[0].Protocol} protocol, sweep run as jobs on {serviceUri}", commandLine,
+                        $"{DateTime.UtcNow:yyyy-MM-dd}; {grid.Count} configurations x seeds {string.Join(",", seeds)}, each a job of the service.", entries);
+                    if (parse.GetValue(Results) is { Length: > 0 } file)
+                    {
+                        File.AppendAllText(file, Environment.NewLine + markdown);
+                    }
+                    return markdown;
+                }, Console.Out, Console.Error);
+            }
+            catch (HttpRequestException e)
+            {
+                Console.Error.WriteLine($"The service at {serviceUri} could not be reached or answered an error: {e.Message}");
+                return 3;
+            }
+            return exit;
         }
 
         if (!TrainCommand.TryLoadData(parse.GetValue(Data)!, false, out RatingDataset data))
@@ -192,7 +244,7 @@ internal static class SweepCommand
             }
         }
 
-        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, sweep", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, sweep", commandLine,
             $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}; {grid.Count} configurations x seeds {string.Join(",", seeds)}; epoch times are inflated when the machine is shared.",
             entries);
         Console.WriteLine(table);
@@ -219,6 +271,6 @@ internal static class SweepCommand
     }
 
     /// <summary>The swept fields, spelled as <c>rankservice train</c> options.</summary>
-    private static string Describe(TrainingOptions o) => string.Create(CultureInfo.InvariantCulture,
+    internal static string Describe(TrainingOptions o) => string.Create(CultureInfo.InvariantCulture,
         $"--loss {o.Loss}{(o.SoftmaxReduction == Defaults.SoftmaxReduction ? "" : " --softmax-reduction " + o.SoftmaxReduction)} --lr {o.LearningRate} --weight-decay {o.WeightDecay} --embedding-dim {o.EmbeddingDim} --negatives {o.NegativesPerList} --epochs {o.Epochs} --batch-size {o.BatchSize} --max-list-size {o.MaxListSize} --clip-norm {o.GradientClipNorm} --patience {o.Patience}");
 }
