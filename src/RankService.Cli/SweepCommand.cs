@@ -21,7 +21,7 @@ internal static class SweepCommand
     private static readonly TrainingOptions Defaults = new();
 
     private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'; with --service, a data set name the service knows (ml-100k, synthetic, ...).", Required = true };
-    private static readonly Option<string> Service = new("--service") { Description = "Base URL of a running RankService (http://127.0.0.1:8080): run every configuration and seed there as a POST /jobs job and wait for them, instead of training in this process." };
+    private static readonly Option<string> Service = new("--service") { Description = "Base URL of a running RankService (http://localhost:5000): run every configuration and seed there as a POST /jobs job and wait for them, instead of training in this process." };
     private static readonly Option<string> ApiKey = new("--api-key") { Description = "API key sent as X-Api-Key with --service (default: the RANKSERVICE_API_KEY environment variable)." };
     private static readonly Option<double> PollSeconds = new("--poll-seconds") { Description = "With --service: seconds between job status checks.", DefaultValueFactory = _ => 2 };
     private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => Defaults.Protocol };
@@ -122,7 +122,7 @@ internal static class SweepCommand
         {
             if (!Uri.TryCreate(service, UriKind.Absolute, out serviceUri) || serviceUri.Scheme is not ("http" or "https"))
             {
-                errors.Add($"--service must be the service's http(s) base URL, such as http://127.0.0.1:8080; got '{service}'.");
+                errors.Add($"--service must be the service's http(s) base URL, such as http://localhost:5000; got '{service}'.");
             }
             if (baselines.Length > 0 || ensemble != "none")
             {
