@@ -86,6 +86,23 @@ public class BaselineTests
     }
 
     [Fact]
+    public void Bpr_initialises_its_tables_as_recbole_does_with_xavier_normal()
+    {
+        UserSplit split = RandomRatioSplit.Split(Data, seed: 1);
+        (RankService.Ranking.Model.TwoTowerModel model, int bestEpoch, _) = BprMatrixFactorization.Train(split, new BprOptions { EmbeddingDim = 16, Epochs = 0 });
+        using (model)
+        {
+            Assert.Equal(0, bestEpoch); // no training: the weights are the initial ones
+            foreach (TorchSharp.Modules.Parameter p in model.parameters())
+            {
+                double expected = Math.Sqrt(2.0 / (p.shape[0] + p.shape[1])); // xavier_normal_: sqrt(2 / (fan_in + fan_out))
+                Assert.InRange(p.std().item<float>(), 0.93 * expected, 1.07 * expected);
+                Assert.InRange(p.mean().item<float>(), -0.1 * expected, 0.1 * expected);
+            }
+        }
+    }
+
+    [Fact]
     public void An_unknown_baseline_is_refused_by_name()
     {
         UserSplit split = RandomRatioSplit.Split(Data, seed: 1);
