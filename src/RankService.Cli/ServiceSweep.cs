@@ -37,7 +37,8 @@ internal static class ServiceSweep
                     }
                     return 2;
                 }
-                string id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+                using JsonDocument created = JsonDocument.Parse(text);
+                string id = created.RootElement.GetProperty("id").GetString()!;
                 submitted.Add(new Submitted(c, seed, id));
                 output.WriteLine($"[{c + 1}/{grid.Count}] {SweepCommand.Describe(grid[c])} seed {seed}: job {id}");
             }
@@ -134,7 +135,8 @@ internal static class ServiceSweep
         {
             throw new HttpRequestException($"GET /{path} answered {(int)response.StatusCode}: {text}");
         }
-        return JsonDocument.Parse(text).RootElement.Clone();
+        using JsonDocument document = JsonDocument.Parse(text);
+        return document.RootElement.Clone();
     }
 
     private static Dictionary<string, double> Metrics(JsonElement element) =>
