@@ -144,7 +144,9 @@ internal static class SweepCommand
             grid = grid.OrderBy(_ => rng.Next()).Take(sample).ToList();
         }
 
-        string commandLine = "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value));
+        // The command line goes into the results file: an API key given on it is written as "***".
+        string[] tokens = parse.Tokens.Select(t => t.Value).ToArray();
+        string commandLine = "rankservice " + string.Join(' ', tokens.Select((t, i) => i > 0 && tokens[i - 1] == ApiKey.Name ? "***" : t));
         if (serviceUri is not null)
         {
             using HttpClient client = new() { BaseAddress = ServiceSweep.BaseAddress(serviceUri), Timeout = TimeSpan.FromMinutes(2) };

@@ -35,6 +35,9 @@ public sealed class SweepAsJobsTests
         Assert.Contains("2 configurations x 2 seeds as jobs", output, StringComparison.Ordinal);
         string table = File.ReadAllText(results);
         Assert.Contains("sweep run as jobs on", table, StringComparison.Ordinal);
+        Assert.Contains("--api-key *** --data synthetic", table, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiHost.TestKey, table, StringComparison.Ordinal);
+        Assert.DoesNotContain(ApiHost.TestKey, output, StringComparison.Ordinal);
         string[] rows = table.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsDigit(l[2])).ToArray();
         Assert.Equal(3, rows.Length); // two configurations and the jobs' popularity baseline
         Assert.Single(rows, r => r.Contains("--weight-decay 0.001 ", StringComparison.Ordinal) && r.Contains("| 2 |", StringComparison.Ordinal));
