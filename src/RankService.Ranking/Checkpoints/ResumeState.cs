@@ -12,7 +12,12 @@ namespace RankService.Ranking.Checkpoints;
 /// </summary>
 public sealed record ResumeState
 {
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// 2 since the recbole split became NumPy's (Splits/NumpyRandomState.cs). A format-1 state of a recbole run was
+    /// trained on the earlier split: resuming it would validate on items it trained on, so it is refused. Format-1
+    /// temporal states resume (that split did not change).
+    /// </summary>
+    public const int CurrentFormat = 2;
 
     public int Format { get; init; } = CurrentFormat;
     public required int Epoch { get; init; }
@@ -85,9 +90,13 @@ public sealed record ResumeState
         {
             throw new CheckpointException($"Resume state '{path}' is not valid JSON (truncated?): {e.Message}", e);
         }
-        if (state.Format != CurrentFormat)
+        if (state.Format is not (1 or CurrentFormat))
         {
-            throw new CheckpointException($"Resume state '{path}' has format {state.Format}; this version reads format {CurrentFormat}.");
+            throw new CheckpointException($"Resume state '{path}' has format {state.Format}; this version reads formats 1 and {CurrentFormat}.");
+        }
+        if (state.Format == 1 && state.Training.Protocol == Splits.EvaluationProtocol.RecBole)
+        {
+            throw new CheckpointException($"Resume state '{path}' was trained on the recbole split of an earlier version; the split is NumPy's now, so its validation items would include training items.");
         }
         if (state.DatasetFingerprint != datasetFingerprint)
         {

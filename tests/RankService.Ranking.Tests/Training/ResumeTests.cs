@@ -123,6 +123,37 @@ public class ResumeTests
         Assert.Equal([1, 2, 3, 4], result.History.Select(h => h.Epoch));
     }
 
+    [Theory]
+    [InlineData("recbole", false)]
+    [InlineData("temporal", true)]
+    public void A_format_1_state_resumes_only_when_its_split_did_not_change(string protocol, bool resumes)
+    {
+        string run = TestData.TempFolder();
+        TrainingOptions options = Options(4) with { Protocol = protocol };
+        using var cancel = new CancellationTokenSource();
+        new Trainer(options).Train(Data, run, new CancelAfter(2, cancel), cancel.Token);
+        string json = ResumeState.Path(Path.Combine(run, "checkpoints"));
+        string text = File.ReadAllText(json);
+        var format = new System.Text.RegularExpressions.Regex($"\"format\":\\s*{ResumeState.CurrentFormat},");
+        Assert.Matches(format, text);
+        File.WriteAllText(json, format.Replace(text, "\"format\": 1,", 1));
+
+        var log = new List<string>();
+        TrainingResult result = new Trainer(options) { Log = log.Add }.Train(Data, run);
+
+        if (resumes)
+        {
+            Assert.Equal(2, result.ResumedAfterEpoch);
+            Assert.DoesNotContain(log, l => l.StartsWith("Not resuming", StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Equal(0, result.ResumedAfterEpoch);
+            Assert.Contains(log, l => l.Contains("recbole split of an earlier version", StringComparison.Ordinal));
+            Assert.Equal([1, 2, 3, 4], result.History.Select(h => h.Epoch));
+        }
+    }
+
     [Fact]
     public void A_nan_loss_stops_the_run_naming_epoch_and_batch_and_the_best_checkpoint_stays_valid()
     {
