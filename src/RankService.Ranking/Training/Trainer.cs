@@ -55,6 +55,9 @@ public sealed class Trainer
     /// <summary>Receives the time spent per phase (data preparation, forward, backward, optimiser, validation, saving).</summary>
     public TrainingProfile? Profile { get; init; }
 
+    /// <summary>The clock of the manifests' creation times.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
     /// <summary>The seed of an epoch's shuffling, negative sampling, tie breaking and dropout.</summary>
     internal static int EpochSeed(int seed, int epoch) => unchecked((seed * 1_000_003) + epoch);
 
@@ -65,8 +68,7 @@ public sealed class Trainer
     public TrainingResult Train(RatingDataset data, string runFolder, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
         TrainingOptions o = _options;
-        TrainingProfile? profile = Profile;
-        profile?.Restart();
+        Profile?.Restart();
         if (o.Threads > 0)
         {
             torch.set_num_threads(o.Threads);
@@ -74,15 +76,72 @@ public sealed class Trainer
         Device device = DeviceSelector.Resolve(o.Device);
         UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
-        if (profile is not null)
+        if (Profile is not null)
         {
-            profile.BatchesPerEpoch = batcher.BatchCount;
+            Profile.BatchesPerEpoch = batcher.BatchCount;
         }
         IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
         using var lossInputs = new LossInputs(loss, split, device);
-        string checkpoints = Path.Combine(runFolder, "checkpoints");
-        Directory.CreateDirectory(checkpoints);
+        var checkpoints = new RunCheckpoints(runFolder, data, o, Clock);
+        (TwoTowerModel model, AdamOptimizer optimizer, ResumeState? resume) = StartOrResume(data, device, checkpoints.Folder);
+        using TwoTowerModel ownedModel = model;
+        using AdamOptimizer ownedOptimizer = optimizer;
+        checkpoints.SaveDataFiles(data);
+        var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(runFolder, "tensorboard")); // appends each event to its file as it is added
+        var stopping = new EarlyStopping(o.Patience, resume);
+        var history = new List<EpochReport>(resume?.History ?? []);
+        int lastEpoch = resume?.Epoch ?? 0;
+        Profile?.Lap("setup");
 
+        var epochs = new EpochRunner(model, optimizer, loss, lossInputs, batcher, device, o, Profile, BeforeBatch);
+        bool cancelled = false;
+        while (lastEpoch < o.Epochs && !stopping.ShouldStop(lastEpoch))
+        {
+            int epoch = lastEpoch + 1;
+            var clock = Stopwatch.StartNew();
+            Profile?.StartEpoch(epoch);
+            EpochOutcome outcome = epochs.Run(epoch, cancellationToken);
+            if (outcome.Interrupted)
+            {
+                cancelled = true;
+                break;
+            }
+            Profile?.Restart();
+            IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation);
+            Profile?.Lap("validation");
+            bool isBest = stopping.Observe(epoch, validation);
+            checkpoints.SaveEpoch(model, epoch, validation, isBest);
+            Profile?.Lap("checkpoint");
+
+            var report = new EpochReport(epoch, o.Epochs, outcome.Loss, outcome.Parts, validation, clock.Elapsed.TotalSeconds, isBest);
+            history.Add(report);
+            LogEpoch(board, report, o.LearningRate);
+            // Reported before the resume state is saved: a crash between the two repeats this epoch, so whoever
+            // records reports sees every epoch at least once (and a repeat replaces the earlier report).
+            progress?.Report(report);
+            checkpoints.SaveResume(model, optimizer, epoch, stopping, history);
+            Profile?.Lap("resume");
+            lastEpoch = epoch;
+        }
+
+        // A service shutting down that will resume the run elsewhere skips the final evaluation.
+        bool evaluate = !(cancelled && SkipEvaluationWhenCancelled?.Invoke() == true);
+        FinalMetrics final = evaluate ? EvaluateFinal(model, split, checkpoints, stopping, board) : FinalMetrics.None;
+        return new TrainingResult(history, stopping.BestEpoch, stopping.BestValidation, final.Test, final.PopularityValidation, final.PopularityTest,
+            stopping.BestEpoch > 0 ? checkpoints.BestPath : "", history.Count > 0 ? checkpoints.LastPath : "",
+            StoppedEarly: stopping.ShouldStop(lastEpoch), cancelled)
+        {
+            ResumedAfterEpoch = resume?.Epoch ?? 0,
+        };
+    }
+
+    /// <summary>
+    /// The model and optimiser a run starts from: the saved resume state in <paramref name="folder"/> when one belongs
+    /// to this data and these options, else the seeded initialisation.
+    /// </summary>
+    private (TwoTowerModel Model, AdamOptimizer Optimizer, ResumeState? Resume) StartOrResume(RatingDataset data, Device device, string folder)
+    {
+        TrainingOptions o = _options;
         bool lazy = o.LazyEmbeddingUpdates(data.UserCount, data.ItemCount);
         if (lazy && device.type != DeviceType.CPU)
         {
@@ -90,14 +149,15 @@ public sealed class Trainer
             Log?.Invoke($"Lazy embedding updates run on CPU only: dense updates on {device}.");
             lazy = false;
         }
-        torch.manual_seed(o.Seed);
-        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
-        model.to(device);
-        var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
-        ResumeState? resume = null;
+        (TwoTowerModel model, AdamOptimizer optimizer) = Initialise(data, device, lazy);
         try
         {
-            resume = ResumeState.TryLoad(checkpoints, data.Fingerprint, o, model, optimizer);
+            ResumeState? resume = ResumeState.TryLoad(folder, data.Fingerprint, o, model, optimizer);
+            if (resume is not null)
+            {
+                Log?.Invoke($"Resuming after epoch {resume.Epoch} of {o.Epochs} (best epoch {resume.BestEpoch}).");
+            }
+            return (model, optimizer, resume);
         }
         catch (CheckpointException e)
         {
@@ -105,208 +165,52 @@ public sealed class Trainer
             // A refused load may have touched the model: start again from the seeded initialisation.
             optimizer.Dispose();
             model.Dispose();
-            torch.manual_seed(o.Seed);
-            model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
-            model.to(device);
-            optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
+            (model, optimizer) = Initialise(data, device, lazy);
+            return (model, optimizer, null);
         }
-        using TwoTowerModel ownedModel = model;
-        using AdamOptimizer ownedOptimizer = optimizer;
-        var board = torch.utils.tensorboard.SummaryWriter(Path.Combine(runFolder, "tensorboard")); // appends each event to its file as it is added
-
-        (string idsFile, string idsSha) = CheckpointStore.SaveIds(checkpoints, new CheckpointIds(
-            data.Users.RawIds, data.Items.RawIds, data.Movies.Select(m => m.Title).ToArray()));
-        (string seenFile, string seenSha) = CheckpointStore.SaveSeen(checkpoints, SeenItems.FromDataset(data));
-        var datasetInfo = new DatasetInfo(data.Name, data.Format.ToString(), data.Fingerprint, data.UserCount, data.ItemCount, data.Ratings.Length);
-        CheckpointManifest Manifest(string tag, int epoch, IReadOnlyDictionary<string, double> validation) => new()
-        {
-            Tag = tag,
-            Epoch = epoch,
-            CreatedAt = DateTimeOffset.UtcNow,
-            Dataset = datasetInfo,
-            Model = model.Options,
-            Training = o,
-            Validation = validation,
-            WeightsFile = "",
-            WeightsSha256 = "",
-            IdsFile = idsFile,
-            IdsSha256 = idsSha,
-            SeenFile = seenFile,
-            SeenSha256 = seenSha,
-        };
-
-        var history = new List<EpochReport>();
-        double best = double.NegativeInfinity;
-        int bestEpoch = 0;
-        IReadOnlyDictionary<string, double> bestValidation = new Dictionary<string, double>();
-        string bestPath = CheckpointStore.ManifestPath(checkpoints, "best");
-        string lastPath = CheckpointStore.ManifestPath(checkpoints, "last");
-        bool cancelled = false;
-        bool stoppedEarly = false;
-        int firstEpoch = 1;
-        if (resume is not null)
-        {
-            history.AddRange(resume.History);
-            bestEpoch = resume.BestEpoch;
-            bestValidation = resume.BestValidation;
-            best = bestEpoch > 0 ? bestValidation[SelectionMetric] : double.NegativeInfinity;
-            firstEpoch = resume.Epoch + 1;
-            stoppedEarly = o.Patience > 0 && resume.Epoch - bestEpoch >= o.Patience;
-            Log?.Invoke($"Resuming after epoch {resume.Epoch} of {o.Epochs} (best epoch {bestEpoch}).");
-        }
-        profile?.Lap("setup");
-
-        for (int epoch = firstEpoch; epoch <= o.Epochs && !stoppedEarly; epoch++)
-        {
-            var clock = Stopwatch.StartNew();
-            int epochSeed = EpochSeed(o.Seed, epoch);
-            torch.manual_seed(epochSeed);
-            var rng = new Random(epochSeed);
-            using var generator = new Generator((ulong)epochSeed, device);
-            profile?.StartEpoch(epoch);
-            (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
-                RunEpoch(model, optimizer, loss, lossInputs, batcher, rng, generator, device, epoch, cancellationToken);
-            if (interrupted)
-            {
-                cancelled = true;
-                break;
-            }
-            profile?.Restart();
-            IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation);
-            profile?.Lap("validation");
-            double seconds = clock.Elapsed.TotalSeconds;
-            double score = validation[SelectionMetric];
-            bool isBest = score > best;
-            if (isBest)
-            {
-                best = score;
-                bestEpoch = epoch;
-                bestValidation = validation;
-                CheckpointStore.Save(checkpoints, model, Manifest("best", epoch, validation));
-            }
-            CheckpointStore.Save(checkpoints, model, Manifest("last", epoch, validation));
-            profile?.Lap("checkpoint");
-
-            var report = new EpochReport(epoch, o.Epochs, trainLoss, parts, validation, seconds, isBest);
-            history.Add(report);
-            LogEpoch(board, report, o.LearningRate);
-            // Reported before the resume state is saved: a crash between the two repeats this epoch, so whoever
-            // records reports sees every epoch at least once (and a repeat replaces the earlier report).
-            progress?.Report(report);
-            ResumeState.Save(checkpoints, model, optimizer, new ResumeState
-            {
-                Epoch = epoch,
-                BestEpoch = bestEpoch,
-                BestValidation = bestValidation,
-                History = history.ToList(),
-                DatasetFingerprint = data.Fingerprint,
-                Training = o,
-            });
-            profile?.Lap("resume");
-
-            if (o.Patience > 0 && epoch - bestEpoch >= o.Patience)
-            {
-                stoppedEarly = true;
-                break;
-            }
-        }
-
-        IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
-        if (cancelled && SkipEvaluationWhenCancelled?.Invoke() == true)
-        {
-            return new TrainingResult(history, bestEpoch, bestValidation, test, test, test,
-                bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
-            {
-                ResumedAfterEpoch = resume?.Epoch ?? 0,
-            };
-        }
-        profile?.Restart();
-        if (bestEpoch > 0)
-        {
-            CheckpointStore.LoadWeightsInto(bestPath, model);
-            test = Evaluate(model, split, EvaluationTarget.Test);
-            CheckpointStore.Save(checkpoints, model, Manifest("best", bestEpoch, bestValidation) with { Test = test });
-            foreach ((string name, double value) in test)
-            {
-                board.add_scalar("test/" + name, (float)value, bestEpoch);
-            }
-        }
-        profile?.Lap("test");
-        var popularity = new PopularityScorer(split);
-        IReadOnlyDictionary<string, double> popularityValidation = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics;
-        IReadOnlyDictionary<string, double> popularityTest = FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics;
-        profile?.Lap("baseline");
-
-        return new TrainingResult(history, bestEpoch, bestValidation, test, popularityValidation, popularityTest,
-            bestEpoch > 0 ? bestPath : "", history.Count > 0 ? lastPath : "", stoppedEarly, cancelled)
-        {
-            ResumedAfterEpoch = resume?.Epoch ?? 0,
-        };
     }
 
-    private (double Loss, Dictionary<string, double> Parts, bool Interrupted) RunEpoch(
-        TwoTowerModel model, AdamOptimizer optimizer, IRankingLoss loss, LossInputs lossInputs, ListBatcher batcher, Random rng,
-        Generator generator, Device device, int epoch, CancellationToken cancellationToken)
+    /// <summary>A freshly initialised model (weights drawn from the run's seed) and its optimiser.</summary>
+    private (TwoTowerModel Model, AdamOptimizer Optimizer) Initialise(RatingDataset data, Device device, bool lazy)
     {
-        model.train();
-        double total = 0;
-        var parts = new Dictionary<string, double>();
-        int batches = 0;
-        int batchIndex = 0;
-        TrainingProfile? profile = Profile;
-        foreach (ListBatch batch in batcher.Epoch(rng))
-        {
-            profile?.Lap("prep");
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return (0, parts, true);
-            }
-            batchIndex++;
-            BeforeBatch?.Invoke(epoch, batchIndex, model);
-            using var scope = NewDisposeScope();
-            long rows = batch.Users.Length;
-            Tensor users = tensor(batch.Users.Select(u => (long)u).ToArray(), dtype: ScalarType.Int64, device: device);
-            Tensor items = tensor(batch.Items, new[] { rows, batch.Width }, dtype: ScalarType.Int64, device: device);
-            Tensor labels = tensor(batch.Labels, new[] { rows, batch.Width }, device: device);
-            Tensor mask = tensor(batch.Mask, new[] { rows, batch.Width }, device: device);
-            profile?.Lap("tensors");
+        TrainingOptions o = _options;
+        torch.manual_seed(o.Seed);
+        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
+        model.to(device);
+        return (model, new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay));
+    }
 
-            optimizer.ZeroGrad();
-            profile?.Lap("zero_grad");
-            LossOutput output = loss.Compute(lossInputs.Build(model, users, items, labels, mask), generator);
-            double value = output.Total.item<float>();
-            profile?.Lap("forward");
-            if (!double.IsFinite(value))
-            {
-                throw new InvalidOperationException($"The {loss.Name} loss became {value} at epoch {epoch}, batch {batchIndex}: lower the learning rate or raise the weight decay.");
-            }
-            output.Total.backward();
-            profile?.Lap("backward");
-            if (_options.GradientClipNorm > 0 && model.SparseGradients)
-            {
-                optimizer.ClipGradNorm(_options.GradientClipNorm);
-            }
-            else if (_options.GradientClipNorm > 0)
-            {
-                nn.utils.clip_grad_norm_(model.parameters(), _options.GradientClipNorm);
-            }
-            profile?.Lap("clip");
-            optimizer.Step();
-            profile?.Lap("step");
+    /// <summary>Test metrics of the best checkpoint and the popularity baseline on validation and test.</summary>
+    private sealed record FinalMetrics(
+        IReadOnlyDictionary<string, double> Test,
+        IReadOnlyDictionary<string, double> PopularityValidation,
+        IReadOnlyDictionary<string, double> PopularityTest)
+    {
+        public static readonly FinalMetrics None = new(new Dictionary<string, double>(), new Dictionary<string, double>(), new Dictionary<string, double>());
+    }
 
-            total += value;
-            foreach ((string name, Tensor part) in output.Parts)
-            {
-                parts[name] = parts.GetValueOrDefault(name) + part.item<float>();
-            }
-            batches++;
-            profile?.EndBatch(batch.Mask);
-        }
-        foreach (string name in parts.Keys.ToList())
+    /// <summary>Reloads the best checkpoint, evaluates it on test (saved into its manifest), and the popularity baseline.</summary>
+    private FinalMetrics EvaluateFinal(TwoTowerModel model, UserSplit split, RunCheckpoints checkpoints, EarlyStopping stopping, SummaryWriter board)
+    {
+        Profile?.Restart();
+        IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
+        if (stopping.BestEpoch > 0)
         {
-            parts[name] /= Math.Max(1, batches);
+            CheckpointStore.LoadWeightsInto(checkpoints.BestPath, model);
+            test = Evaluate(model, split, EvaluationTarget.Test);
+            checkpoints.SaveTested(model, stopping, test);
+            foreach ((string name, double value) in test)
+            {
+                board.add_scalar("test/" + name, (float)value, stopping.BestEpoch);
+            }
         }
-        return (total / Math.Max(1, batches), parts, false);
+        Profile?.Lap("test");
+        var popularity = new PopularityScorer(split);
+        var metrics = new FinalMetrics(test,
+            FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics,
+            FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics);
+        Profile?.Lap("baseline");
+        return metrics;
     }
 
     private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, UserSplit split, EvaluationTarget target)
