@@ -70,7 +70,7 @@ public static class Baseline
         {
             EaseScorer scorer = EaseScorer.Fit(split, lambda);
             IReadOnlyDictionary<string, double> validation = Evaluate(scorer, split, EvaluationTarget.Validation, ks);
-            if (bestValidation is null || validation["NDCG@10"] > bestValidation["NDCG@10"])
+            if (bestValidation is null || validation[MetricNames.Ndcg10] > bestValidation[MetricNames.Ndcg10])
             {
                 (best, bestValidation) = (scorer, validation);
             }

@@ -122,7 +122,7 @@ public static class BprMatrixFactorization
             double ndcg;
             using (var scorer = new ModelScorer(model))
             {
-                ndcg = FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10]).Metrics["NDCG@10"];
+                ndcg = FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10]).Metrics[MetricNames.Ndcg10];
             }
             progress?.Report((epoch, total / Math.Max(1, steps), ndcg));
             if (ndcg > bestScore)

@@ -99,7 +99,7 @@ public sealed class ScoreBlend : IItemScorer
         {
             var blend = new ScoreBlend([first, second], [w, 1 - w]);
             IReadOnlyDictionary<string, double> validation = FullCatalogueEvaluator.Evaluate(blend, split, EvaluationTarget.Validation, cutoffs).Metrics;
-            if (best is null || validation["NDCG@10"] > best["NDCG@10"])
+            if (best is null || validation[MetricNames.Ndcg10] > best[MetricNames.Ndcg10])
             {
                 (bestWeight, best) = (w, validation);
             }

@@ -24,7 +24,7 @@ namespace RankService.Ranking.Training;
 public sealed class Trainer
 {
     /// <summary>The validation metric that selects the best checkpoint and drives early stopping.</summary>
-    public const string SelectionMetric = "NDCG@10";
+    public const string SelectionMetric = MetricNames.Ndcg10;
 
     public static readonly IReadOnlyList<int> Ks = [5, 10, 20];
 
