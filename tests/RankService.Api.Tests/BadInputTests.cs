@@ -29,26 +29,11 @@ public sealed record BadRequest(string Method, string Url, byte[]? Body = null, 
 }
 
 /// <summary>A host that has trained one job (the "earlier" job whose artifacts must never change).</summary>
-public sealed class BadInputService : IAsyncLifetime
-{
+public sealed class BadInputService() : ServiceFixture(
     // The job submission limit is tested on its own (SecurityTests); here it must not turn a 400 into a 429.
-    public ApiHost Host { get; } = new(overrides: new Dictionary<string, string?> { ["RateLimiting:Jobs:PermitLimit"] = "100000" });
-    public HttpClient Client { get; private set; } = null!;
-    public JobView Job { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Client = Host.CreateClient();
-        JobView queued = await ApiHost.PostJobAsync(Client, new { dataset = "synthetic", epochs = 2 });
-        Job = await ApiHost.WaitForStateAsync(Client, queued.Id, JobState.Succeeded);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Host.DisposeAsync();
-    }
-
+    new Dictionary<string, string?> { ["RateLimiting:Jobs:PermitLimit"] = "100000" },
+    trainFirst: new { dataset = "synthetic", epochs = 2 })
+{
     /// <summary>SHA-256 of every file of the earlier job and of the serving choice, by relative path.</summary>
     public SortedDictionary<string, string> HashArtifacts()
     {

@@ -5,23 +5,20 @@ using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests;
 
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in DisposeAsync (IAsyncLifetime).")]
+/// <summary>Each test gets a fresh host (xunit makes one instance of the class per test), so no job of one test queues before another's.</summary>
 public sealed class JobLifecycleTests : IAsyncLifetime
 {
-    private readonly ApiHost _host = new();
+    private readonly EmptyService _service = new();
+    private ApiHost _host = null!;
     private HttpClient _client = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
-        _client = _host.CreateClient();
-        return Task.CompletedTask;
+        await _service.InitializeAsync();
+        (_host, _client) = (_service.Host, _service.Client);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
+    public Task DisposeAsync() => _service.DisposeAsync();
 
     [Fact]
     public async Task Cancelling_stops_a_running_job_with_its_best_checkpoint_and_a_queued_one_before_it_starts()

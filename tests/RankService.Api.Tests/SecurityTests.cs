@@ -14,23 +14,13 @@ using RankService.Ranking.Data;
 namespace RankService.Api.Tests;
 
 /// <summary>A host that accepts <see cref="ApiHost.TestKey"/> and one more key; no model trained.</summary>
-public sealed class KeyedService : IAsyncLifetime
+public sealed class KeyedService() : ServiceFixture(new Dictionary<string, string?>
+{
+    // printf %s second-key | sha256sum
+    ["Security:ApiKeyHashes:1"] = "f397f260a275cc4d42e7965c556167bf3f068aed491d35a8f5b38c8c2db96bb0",
+})
 {
     public const string SecondKey = "second-key";
-
-    // printf %s second-key | sha256sum
-    public ApiHost Host { get; } = new(overrides: new Dictionary<string, string?>
-    {
-        ["Security:ApiKeyHashes:1"] = "f397f260a275cc4d42e7965c556167bf3f068aed491d35a8f5b38c8c2db96bb0",
-    });
-
-    public Task InitializeAsync()
-    {
-        Host.CreateClient().Dispose();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
 }
 
 public sealed class ApiKeyTests(KeyedService service) : IClassFixture<KeyedService>

@@ -10,25 +10,9 @@ using RankService.Ranking.Model;
 namespace RankService.Api.Tests;
 
 /// <summary>One host that has trained one job on the synthetic set; the tests read it back through HTTP.</summary>
-public sealed class TrainedService : IAsyncLifetime
+public sealed class TrainedService() : ServiceFixture(trainFirst: new { dataset = "synthetic", epochs = 3 })
 {
-    public ApiHost Host { get; } = new();
-    public HttpClient Client { get; private set; } = null!;
-    public JobView Job { get; private set; } = null!;
     public RatingDataset Data { get; } = SyntheticMovieLens.Generate(ApiHost.Synthetic);
-
-    public async Task InitializeAsync()
-    {
-        Client = Host.CreateClient();
-        JobView queued = await ApiHost.PostJobAsync(Client, new { dataset = "synthetic", epochs = 3 });
-        Job = await ApiHost.WaitForStateAsync(Client, queued.Id, JobState.Succeeded);
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Host.DisposeAsync();
-    }
 
     /// <summary>Raw ids of the movies a user rated.</summary>
     public HashSet<long> Rated(long rawUser)

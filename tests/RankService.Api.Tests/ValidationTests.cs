@@ -5,25 +5,6 @@ using System.Text.Json;
 
 namespace RankService.Api.Tests;
 
-/// <summary>A host with no model yet: bad requests, and rankings before any training.</summary>
-public sealed class EmptyService : IAsyncLifetime
-{
-    public ApiHost Host { get; } = new();
-    public HttpClient Client { get; private set; } = null!;
-
-    public Task InitializeAsync()
-    {
-        Client = Host.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await Host.DisposeAsync();
-    }
-}
-
 public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyService>
 {
     private readonly HttpClient _client = service.Client;
