@@ -23,6 +23,7 @@ public static class JobsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<JobLifecycle>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<JobService>();

@@ -18,8 +18,6 @@ namespace RankService.Api.Jobs;
 /// </summary>
 public sealed partial class JobStore
 {
-    public const string InterruptedMessage = "interrupted: the service stopped while the job was queued or running";
-
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -33,12 +31,14 @@ public sealed partial class JobStore
     private readonly Dictionary<string, JobRecord> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _readAt = new(StringComparer.Ordinal);
     private readonly ILogger<JobStore> _logger;
+    private readonly JobLifecycle _lifecycle;
 
-    public JobStore(IOptions<ArtifactsOptions> options, IOptions<JobsOptions> jobs, ILogger<JobStore> logger)
+    public JobStore(IOptions<ArtifactsOptions> options, IOptions<JobsOptions> jobs, JobLifecycle lifecycle, ILogger<JobStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(jobs);
         _logger = logger;
+        _lifecycle = lifecycle;
         Shared = jobs.Value.Storage != JobStorageKind.InMemory;
         Root = Path.Combine(options.Value.FullRoot, "jobs");
         Directory.CreateDirectory(Root);
@@ -190,12 +190,7 @@ public sealed partial class JobStore
         int count = 0;
         foreach (JobRecord record in List().Where(r => !r.State.IsFinished()))
         {
-            Update(record.Id, r => r.State.IsFinished() ? r : r with
-            {
-                State = JobState.Failed,
-                Error = InterruptedMessage,
-                FinishedAt = DateTimeOffset.UtcNow,
-            });
+            Update(record.Id, _lifecycle.Interrupt);
             _logger.LogWarning("Job {JobId} was {State} when the service stopped; marked failed (interrupted)", record.Id, record.State);
             count++;
         }
