@@ -3,13 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
+using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Jobs;
 
 /// <summary>
 /// Jobs as folders under <c>{Artifacts:Root}/jobs/{id}</c>: <c>request.json</c>, <c>status.json</c> (a
-/// <see cref="JobRecord"/>, written to a temporary file and renamed), <c>metrics.jsonl</c> (one
+/// <see cref="JobRecord"/>, written by <see cref="AtomicFile"/>), <c>metrics.jsonl</c> (one
 /// <see cref="EpochReport"/> a line), <c>checkpoints/</c> and <c>tensorboard/</c>. Records are cached in memory and
 /// every change goes through <see cref="Update"/> under one lock, so concurrent writers never lose a change.
 /// With shared job storage (PostgreSql) several processes share the folder: reads then pick up records other
@@ -64,7 +65,7 @@ public sealed partial class JobStore
         ArgumentNullException.ThrowIfNull(record);
         string folder = Folder(record.Id);
         Directory.CreateDirectory(folder);
-        WriteAtomically(Path.Combine(folder, "request.json"), JsonSerializer.SerializeToUtf8Bytes(request, Json));
+        AtomicFile.Write(Path.Combine(folder, "request.json"), JsonSerializer.SerializeToUtf8Bytes(request, Json));
         lock (_gate)
         {
             Write(record);
@@ -246,7 +247,7 @@ public sealed partial class JobStore
     }
 
     private void Write(JobRecord record) =>
-        WriteAtomically(StatusPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+        AtomicFile.Write(StatusPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json));
 
     /// <summary>Keeps the epochs before <paramref name="epoch"/> (a resumed run reports the later ones again); returns what was kept.</summary>
     public IReadOnlyList<EpochReport> TruncateMetrics(string id, int epoch)
@@ -262,21 +263,9 @@ public sealed partial class JobStore
                 bytes.AddRange(JsonSerializer.SerializeToUtf8Bytes(report, JsonLine));
                 bytes.Add((byte)'\n');
             }
-            WriteAtomically(Path.Combine(Folder(id), "metrics.jsonl"), [.. bytes]);
+            AtomicFile.Write(Path.Combine(Folder(id), "metrics.jsonl"), [.. bytes]);
         }
         return kept;
-    }
-
-    /// <summary>Temporary file, flushed, then renamed over the target: a reader sees the old or the new content.</summary>
-    public static void WriteAtomically(string path, byte[] bytes)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{32}$")]

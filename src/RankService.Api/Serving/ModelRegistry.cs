@@ -195,7 +195,7 @@ public sealed class ModelRegistry : IDisposable
     {
         var state = new ServingState { Datasets = ServingJobs(), LastActivated = _lastActivated };
         Directory.CreateDirectory(Path.GetDirectoryName(_statePath)!);
-        JobStore.WriteAtomically(_statePath, JsonSerializer.SerializeToUtf8Bytes(state, JobStore.Json));
+        AtomicFile.Write(_statePath, JsonSerializer.SerializeToUtf8Bytes(state, JobStore.Json));
     }
 
     public void Dispose()
