@@ -126,6 +126,26 @@ public sealed partial class JobStore
         }
     }
 
+    /// <summary>
+    /// Applies <paramref name="change"/> to the record this process keeps without writing it: for a failure whose own
+    /// status record the disk refuses (full, read-only). The file keeps the last state written; a restart with
+    /// in-memory storage then marks the job interrupted.
+    /// </summary>
+    public JobRecord? UpdateInMemory(string id, Func<JobRecord, JobRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            if (!_records.TryGetValue(id, out JobRecord? current))
+            {
+                return null;
+            }
+            JobRecord next = change(current);
+            _records[id] = next;
+            return next;
+        }
+    }
+
     /// <summary>Reads every job folder's record that is new or changed since it was last read (call under the gate).</summary>
     private void Rescan()
     {

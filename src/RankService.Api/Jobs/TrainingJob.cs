@@ -89,10 +89,21 @@ public sealed class TrainingJob(
         }
         catch (Exception e)
         {
+            // A write the disk refused (full, read-only, no permission) fails the job with the OS's own message.
             string message = e is MovieLensDataException or CheckpointException or ArgumentException or InvalidOperationException
+                or IOException or UnauthorizedAccessException
                 ? e.Message
                 : $"{e.GetType().Name}: {e.Message}";
-            store.Update(jobId, r => lifecycle.Fail(r, message));
+            try
+            {
+                store.Update(jobId, r => lifecycle.Fail(r, message));
+            }
+            catch (Exception write) when (write is IOException or UnauthorizedAccessException)
+            {
+                // The failure record itself cannot be written: this process still answers why the job failed.
+                store.UpdateInMemory(jobId, r => lifecycle.Fail(r, message));
+                logger.LogError(write, "Job {JobId}: its failed status cannot be written: {Error}", jobId, write.Message);
+            }
             logger.LogError(e, "Job {JobId} failed: {Error}", jobId, message);
             throw;
         }
