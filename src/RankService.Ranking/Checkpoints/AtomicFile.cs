@@ -38,6 +38,32 @@ public static class AtomicFile
     }
 
     /// <summary>
+    /// Replaces <paramref name="path"/>'s content atomically with what <paramref name="write"/> writes to the stream it is
+    /// given (for content written in pieces, such as an exported table); <paramref name="write"/> must not close it.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(write);
+        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                ThrowInjectedFault(path);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Test seam: until the result is disposed, a write whose target <paramref name="fault"/> returns an exception for
     /// throws that exception part-way through, as a failing disk would. Faults of several tests may be active at once;
     /// each should match only paths under its own folder.

@@ -53,6 +53,28 @@ public class AtomicFileTests
     }
 
     [Fact]
+    public void Content_written_in_pieces_to_a_stream_replaces_the_file_whole_or_not_at_all()
+    {
+        string folder = TestData.TempFolder();
+        string path = Path.Combine(folder, "items.npy");
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write("first "u8);
+            stream.Write("second"u8);
+        });
+        Assert.Equal("first second"u8.ToArray(), File.ReadAllBytes(path));
+
+        using (AtomicFile.InjectFault(p => p == path ? new IOException("Disk quota exceeded") : null))
+        {
+            Assert.Throws<IOException>(() => AtomicFile.Write(path, stream => stream.Write("replacement"u8)));
+        }
+        Assert.Throws<InvalidDataException>(() => AtomicFile.Write(path, _ => throw new InvalidDataException("the writer failed")));
+
+        Assert.Equal("first second"u8.ToArray(), File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(folder));
+    }
+
+    [Fact]
     public async Task A_reader_racing_the_writer_sees_the_old_or_the_new_content_never_a_mix()
     {
         string path = Path.Combine(TestData.TempFolder(), "serving.json");
