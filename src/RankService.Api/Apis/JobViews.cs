@@ -12,7 +12,7 @@ namespace RankService.Api.Apis;
 /// <param name="BestValidation">Validation metrics of the best epoch so far (NDCG@10, HR@10, MRR, ...).</param>
 /// <param name="Test">Test metrics of the best checkpoint, when done.</param>
 /// <param name="Checkpoint">The best checkpoint's manifest, relative to the job folder; null before one exists.</param>
-/// <param name="Error">Why it failed; "interrupted..." when the service stopped while it was queued or running.</param>
+/// <param name="Error">Why it failed; "interrupted..." when the service stopped while it was queued or running; why a job was cancelled when it was not DELETE /jobs/{id} (deleted in the Hangfire dashboard).</param>
 /// <param name="CancelRequested">True once DELETE /jobs/{id} asked it to stop.</param>
 /// <param name="Options">The training options in force: the request over the configured defaults.</param>
 public sealed record JobView(

@@ -1,4 +1,5 @@
 using Hangfire;
+using Hangfire.Common;
 using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
@@ -23,6 +24,7 @@ public static class JobsExtensions
         ArgumentNullException.ThrowIfNull(builder);
         IServiceCollection services = builder.Services;
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<JobLifecycle>();
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<JobService>();
@@ -35,6 +37,9 @@ public static class JobsExtensions
 
         // Storage per host (not the static JobStorage.Current), so each host, and each test host, has its own queue.
         services.AddSingleton<JobStorage>(provider => CreateStorage(provider.GetRequiredService<IOptions<JobsOptions>>().Value));
+        // Before AddHangfire, which keeps a filter provider already registered: job records follow Hangfire's deletes and failures.
+        services.AddSingleton<HangfireStateFilter>();
+        services.AddSingleton<IJobFilterProvider, HangfireStateFilter.Provider>();
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()

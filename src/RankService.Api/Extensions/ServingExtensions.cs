@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Options;
 using RankService.Api.Apis;
+using RankService.Api.Options;
 using RankService.Api.Serving;
 
 namespace RankService.Api.Extensions;
@@ -10,6 +12,12 @@ public static class ServingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<ServingStateFile>();
+        // Nodes that share job storage share serving.json: its changes take a lock in their database.
+        builder.Services.AddSingleton<IServingStateLock>(provider =>
+            provider.GetRequiredService<IOptions<JobsOptions>>().Value.Storage == JobStorageKind.PostgreSql
+                ? new PostgresServingStateLock(provider.GetRequiredService<IOptions<JobsOptions>>())
+                : new ProcessServingStateLock());
         builder.Services.AddHealthChecks().AddCheck<ServingReadyCheck>("serving", tags: [HealthApi.ReadyTag]);
         return builder;
     }

@@ -33,6 +33,10 @@ public sealed record JobRecord
 
     public bool StoppedEarly { get; init; }
     public bool CancelRequested { get; init; }
+
+    /// <summary>Why the job was asked to stop when it was not DELETE /jobs/{id} (deleted in the Hangfire dashboard); the cancelled job's error.</summary>
+    public string? CancelReason { get; init; }
+
     public string? Error { get; init; }
     public string? HangfireJobId { get; init; }
 

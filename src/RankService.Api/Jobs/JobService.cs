@@ -15,7 +15,7 @@ public sealed class JobService(
     IBackgroundJobClient hangfire,
     IOptions<DataOptions> dataOptions,
     IOptionsMonitor<TrainingOptions> trainingDefaults,
-    TimeProvider clock,
+    JobLifecycle lifecycle,
     ILogger<JobService> logger)
 {
     /// <summary>Longest text a job request field may hold (names of data sets, losses, heads, devices are short).</summary>
@@ -98,18 +98,11 @@ public sealed class JobService(
     /// <summary>Writes the job's folder and enqueues it on the training queue.</summary>
     public JobRecord Submit(string dataset, TrainingOptions options, JobRequest request)
     {
-        var record = new JobRecord
-        {
-            Id = JobStore.NewId(),
-            Dataset = dataset,
-            Options = options,
-            CreatedAt = clock.GetUtcNow(),
-            State = JobState.Queued,
-        };
+        JobRecord record = lifecycle.Queue(JobStore.NewId(), dataset, options);
         store.Create(record, request);
         string hangfireId = hangfire.Create<TrainingJob>(job => job.Run(record.Id, CancellationToken.None), new EnqueuedState(JobsOptions.TrainingQueue));
         logger.LogInformation("Job {JobId} queued on {Dataset} (Hangfire job {HangfireJobId})", record.Id, dataset, hangfireId);
-        return store.Update(record.Id, r => r with { HangfireJobId = hangfireId }) ?? record;
+        return store.Update(record.Id, r => lifecycle.Enqueue(r, hangfireId)) ?? record;
     }
 
     public enum CancelOutcome
@@ -129,12 +122,7 @@ public sealed class JobService(
         JobRecord? after = store.Update(id, r =>
         {
             seen = r.State;
-            return r.State switch
-            {
-                JobState.Queued => r with { State = JobState.Cancelled, CancelRequested = true, FinishedAt = clock.GetUtcNow() },
-                JobState.Running => r with { CancelRequested = true },
-                _ => r,
-            };
+            return lifecycle.CancelOrRequest(r);
         });
         if (after is null)
         {

@@ -3,13 +3,14 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
+using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Jobs;
 
 /// <summary>
 /// Jobs as folders under <c>{Artifacts:Root}/jobs/{id}</c>: <c>request.json</c>, <c>status.json</c> (a
-/// <see cref="JobRecord"/>, written to a temporary file and renamed), <c>metrics.jsonl</c> (one
+/// <see cref="JobRecord"/>, written by <see cref="AtomicFile"/>), <c>metrics.jsonl</c> (one
 /// <see cref="EpochReport"/> a line), <c>checkpoints/</c> and <c>tensorboard/</c>. Records are cached in memory and
 /// every change goes through <see cref="Update"/> under one lock, so concurrent writers never lose a change.
 /// With shared job storage (PostgreSql) several processes share the folder: reads then pick up records other
@@ -18,8 +19,6 @@ namespace RankService.Api.Jobs;
 /// </summary>
 public sealed partial class JobStore
 {
-    public const string InterruptedMessage = "interrupted: the service stopped while the job was queued or running";
-
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -33,12 +32,14 @@ public sealed partial class JobStore
     private readonly Dictionary<string, JobRecord> _records = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTime> _readAt = new(StringComparer.Ordinal);
     private readonly ILogger<JobStore> _logger;
+    private readonly JobLifecycle _lifecycle;
 
-    public JobStore(IOptions<ArtifactsOptions> options, IOptions<JobsOptions> jobs, ILogger<JobStore> logger)
+    public JobStore(IOptions<ArtifactsOptions> options, IOptions<JobsOptions> jobs, JobLifecycle lifecycle, ILogger<JobStore> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(jobs);
         _logger = logger;
+        _lifecycle = lifecycle;
         Shared = jobs.Value.Storage != JobStorageKind.InMemory;
         Root = Path.Combine(options.Value.FullRoot, "jobs");
         Directory.CreateDirectory(Root);
@@ -64,7 +65,7 @@ public sealed partial class JobStore
         ArgumentNullException.ThrowIfNull(record);
         string folder = Folder(record.Id);
         Directory.CreateDirectory(folder);
-        WriteAtomically(Path.Combine(folder, "request.json"), JsonSerializer.SerializeToUtf8Bytes(request, Json));
+        AtomicFile.Write(Path.Combine(folder, "request.json"), JsonSerializer.SerializeToUtf8Bytes(request, Json));
         lock (_gate)
         {
             Write(record);
@@ -121,6 +122,26 @@ public sealed partial class JobStore
                 _records[id] = next;
                 _readAt[id] = File.GetLastWriteTimeUtc(StatusPath(id));
             }
+            return next;
+        }
+    }
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to the record this process keeps without writing it: for a failure whose own
+    /// status record the disk refuses (full, read-only). The file keeps the last state written; a restart with
+    /// in-memory storage then marks the job interrupted.
+    /// </summary>
+    public JobRecord? UpdateInMemory(string id, Func<JobRecord, JobRecord> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        lock (_gate)
+        {
+            if (!_records.TryGetValue(id, out JobRecord? current))
+            {
+                return null;
+            }
+            JobRecord next = change(current);
+            _records[id] = next;
             return next;
         }
     }
@@ -190,12 +211,7 @@ public sealed partial class JobStore
         int count = 0;
         foreach (JobRecord record in List().Where(r => !r.State.IsFinished()))
         {
-            Update(record.Id, r => r.State.IsFinished() ? r : r with
-            {
-                State = JobState.Failed,
-                Error = InterruptedMessage,
-                FinishedAt = DateTimeOffset.UtcNow,
-            });
+            Update(record.Id, _lifecycle.Interrupt);
             _logger.LogWarning("Job {JobId} was {State} when the service stopped; marked failed (interrupted)", record.Id, record.State);
             count++;
         }
@@ -251,7 +267,7 @@ public sealed partial class JobStore
     }
 
     private void Write(JobRecord record) =>
-        WriteAtomically(StatusPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json));
+        AtomicFile.Write(StatusPath(record.Id), JsonSerializer.SerializeToUtf8Bytes(record, Json));
 
     /// <summary>Keeps the epochs before <paramref name="epoch"/> (a resumed run reports the later ones again); returns what was kept.</summary>
     public IReadOnlyList<EpochReport> TruncateMetrics(string id, int epoch)
@@ -267,21 +283,9 @@ public sealed partial class JobStore
                 bytes.AddRange(JsonSerializer.SerializeToUtf8Bytes(report, JsonLine));
                 bytes.Add((byte)'\n');
             }
-            WriteAtomically(Path.Combine(Folder(id), "metrics.jsonl"), [.. bytes]);
+            AtomicFile.Write(Path.Combine(Folder(id), "metrics.jsonl"), [.. bytes]);
         }
         return kept;
-    }
-
-    /// <summary>Temporary file, flushed, then renamed over the target: a reader sees the old or the new content.</summary>
-    public static void WriteAtomically(string path, byte[] bytes)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex("^[0-9a-f]{32}$")]

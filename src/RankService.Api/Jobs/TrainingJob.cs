@@ -23,12 +23,11 @@ public sealed class TrainingJob(
     JobCancellations cancellations,
     IDatasetProvider datasets,
     ModelRegistry models,
+    JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
     IOptions<ServiceOptions> serviceOptions,
     ILogger<TrainingJob> logger)
 {
-    public const string ShutdownMessage = "interrupted: the service shut down while the job ran";
-
     [Queue(JobsOptions.TrainingQueue)]
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Train {0}")]
@@ -37,9 +36,7 @@ public sealed class TrainingJob(
         using IDisposable _ = LogContext.PushProperty("JobId", jobId);
         using JobCancellations.Registration cancellation = cancellations.Register(jobId, cancellationToken);
         // Running means an earlier run died (shared storage hands the job out again): carry on from its state.
-        JobRecord? record = store.Update(jobId, r => r.State is JobState.Queued or JobState.Running && !r.CancelRequested
-            ? r with { State = JobState.Running, StartedAt = r.StartedAt ?? DateTimeOffset.UtcNow }
-            : r);
+        JobRecord? record = store.Update(jobId, lifecycle.Start);
         if (record is null || record.State != JobState.Running || record.CancelRequested)
         {
             logger.LogInformation("Job {JobId} is {State}; not running it", jobId, record?.State.ToString() ?? "unknown");
@@ -84,7 +81,7 @@ public sealed class TrainingJob(
             if (GoesBackToQueue(jobId, cancellationToken))
             {
                 // Rethrown on shutdown, Hangfire leaves the job in its queue for the next worker.
-                store.Update(jobId, r => r.State == JobState.Running ? r with { State = JobState.Queued } : r);
+                store.Update(jobId, lifecycle.Requeue);
                 logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
                 throw;
             }
@@ -92,10 +89,21 @@ public sealed class TrainingJob(
         }
         catch (Exception e)
         {
+            // A write the disk refused (full, read-only, no permission) fails the job with the OS's own message.
             string message = e is MovieLensDataException or CheckpointException or ArgumentException or InvalidOperationException
+                or IOException or UnauthorizedAccessException
                 ? e.Message
                 : $"{e.GetType().Name}: {e.Message}";
-            store.Update(jobId, r => r with { State = JobState.Failed, Error = message, FinishedAt = DateTimeOffset.UtcNow });
+            try
+            {
+                store.Update(jobId, r => lifecycle.Fail(r, message));
+            }
+            catch (Exception write) when (write is IOException or UnauthorizedAccessException)
+            {
+                // The failure record itself cannot be written: this process still answers why the job failed.
+                store.UpdateInMemory(jobId, r => lifecycle.Fail(r, message));
+                logger.LogError(write, "Job {JobId}: its failed status cannot be written: {Error}", jobId, write.Message);
+            }
             logger.LogError(e, "Job {JobId} failed: {Error}", jobId, message);
             throw;
         }
@@ -128,15 +136,7 @@ public sealed class TrainingJob(
         // A resumed run's first report follows its last saved epoch: drop anything recorded after that.
         double earlierSeconds = firstOfRun ? store.TruncateMetrics(jobId, report.Epoch).Sum(r => r.EpochSeconds) : double.NaN;
         store.AppendMetrics(jobId, report);
-        store.Update(jobId, r => r with
-        {
-            Epoch = report.Epoch,
-            EpochSeconds = (firstOfRun ? earlierSeconds : r.EpochSeconds) + report.EpochSeconds,
-            ResumedAfterEpoch = firstOfRun ? report.Epoch - 1 : r.ResumedAfterEpoch,
-            BestEpoch = report.IsBest ? report.Epoch : r.BestEpoch,
-            BestValidation = report.IsBest ? report.Validation : r.BestValidation,
-            Checkpoint = report.IsBest ? BestManifest(folder) : r.Checkpoint,
-        });
+        store.Update(jobId, r => lifecycle.Progress(r, report, firstOfRun, earlierSeconds, BestManifest(folder)));
         logger.LogInformation("Job {JobId} epoch {Epoch}/{TotalEpochs}: loss {Loss:F4}, validation NDCG@10 {Ndcg:F4}{Best} ({Seconds:F1} s)",
             jobId, report.Epoch, report.TotalEpochs, report.TrainLoss,
             report.Validation.GetValueOrDefault(Trainer.SelectionMetric), report.IsBest ? " (best)" : "", report.EpochSeconds);
@@ -145,21 +145,13 @@ public sealed class TrainingJob(
     private void Finish(string jobId, string folder, TrainingResult? result)
     {
         JobRecord? current = store.Find(jobId);
-        bool byUser = current?.CancelRequested == true;
         bool cancelled = result is null || result.Cancelled;
-        JobRecord Apply(JobRecord r) => r with
-        {
-            State = !cancelled ? JobState.Succeeded : byUser ? JobState.Cancelled : JobState.Failed,
-            Error = !cancelled || byUser ? null : ShutdownMessage,
-            FinishedAt = DateTimeOffset.UtcNow,
-            BestEpoch = result?.BestEpoch ?? r.BestEpoch,
-            BestValidation = result is { BestEpoch: > 0 } ? result.BestValidation : r.BestValidation,
-            Test = result is { BestEpoch: > 0 } ? result.Test : r.Test,
-            PopularityValidation = result?.PopularityValidation ?? r.PopularityValidation,
-            PopularityTest = result?.PopularityTest ?? r.PopularityTest,
-            Checkpoint = result is { BestEpoch: > 0 } ? BestManifest(folder) : r.Checkpoint,
-            StoppedEarly = result?.StoppedEarly ?? false,
-        };
+        string best = BestManifest(folder);
+        // Stopped by the user (or the Hangfire dashboard) it is cancelled; stopped by anything else, interrupted.
+        JobRecord Apply(JobRecord r) =>
+            !cancelled ? lifecycle.Succeed(r, result!, best)
+            : r.CancelRequested ? lifecycle.Cancel(r, result: result, bestCheckpoint: best)
+            : lifecycle.Fail(r, JobLifecycle.ShutdownMessage, result, best);
         if (current is not null && !cancelled && serviceOptions.Value.ServesHttpApi)
         {
             // Swap the model in before the record says "succeeded": a client that sees the state never gets the old model.

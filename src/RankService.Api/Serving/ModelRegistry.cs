@@ -12,24 +12,24 @@ namespace RankService.Api.Serving;
 /// request sees the old or the new model; retiring the old one frees its native model only, so a request that took
 /// it just before the swap still finishes from its precomputed arrays.
 /// The choice per data set (best validation NDCG@10 among succeeded jobs, or the one activated by hand) and the
-/// data set activated last are kept in <c>{Artifacts:Root}/serving.json</c> and loaded again on start.
+/// data set activated last are kept in <c>{Artifacts:Root}/serving.json</c> (<see cref="ServingStateFile"/>: each change
+/// is merged into the file as it is, under a lock across nodes) and loaded again on start.
 /// </summary>
 public sealed class ModelRegistry : IDisposable
 {
     private readonly JobStore _store;
     private readonly ILogger<ModelRegistry> _logger;
-    private readonly string _statePath;
+    private readonly ServingStateFile _state;
     private readonly SemaphoreSlim _changes = new(1, 1);
     private volatile ImmutableDictionary<string, ServingModel> _models = ImmutableDictionary.Create<string, ServingModel>(StringComparer.Ordinal);
     private volatile string? _lastActivated;
     private volatile bool _loaded;
 
-    public ModelRegistry(JobStore store, IOptions<ArtifactsOptions> artifacts, ILogger<ModelRegistry> logger)
+    public ModelRegistry(JobStore store, ServingStateFile state, ILogger<ModelRegistry> logger)
     {
-        ArgumentNullException.ThrowIfNull(artifacts);
         _store = store;
+        _state = state;
         _logger = logger;
-        _statePath = Path.Combine(artifacts.Value.FullRoot, "serving.json");
     }
 
     /// <summary>True once the start-up load has finished (with or without a model).</summary>
@@ -49,7 +49,7 @@ public sealed class ModelRegistry : IDisposable
         _changes.Wait();
         try
         {
-            ServingState state = ReadState();
+            ServingState state = _state.Read();
             IReadOnlyList<JobRecord> jobs = _store.List();
             foreach (string dataset in jobs.Where(HasModel).Select(r => r.Dataset).Distinct(StringComparer.Ordinal))
             {
@@ -70,7 +70,8 @@ public sealed class ModelRegistry : IDisposable
             _lastActivated = state.LastActivated is not null && _models.ContainsKey(state.LastActivated)
                 ? state.LastActivated
                 : _models.Values.OrderByDescending(m => _store.Find(m.JobId)?.FinishedAt).FirstOrDefault()?.Dataset;
-            WriteState();
+            // What this node loaded, over the file as it is now (another node may have changed it meanwhile).
+            _state.Update(s => ServingJobs().Aggregate(s, (merged, p) => merged.Serving(p.Key, p.Value)) with { LastActivated = _lastActivated ?? s.LastActivated });
         }
         finally
         {
@@ -100,8 +101,7 @@ public sealed class ModelRegistry : IDisposable
             if (TryLoad(record) is { } model)
             {
                 Swap(model);
-                _lastActivated = record.Dataset;
-                WriteState();
+                Record(record);
             }
         }
         finally
@@ -119,14 +119,12 @@ public sealed class ModelRegistry : IDisposable
         {
             if (Find(record.Dataset) is { } current && current.JobId == record.Id)
             {
-                _lastActivated = record.Dataset;
-                WriteState();
+                Record(record);
                 return current;
             }
             ServingModel model = Load(record);
             Swap(model);
-            _lastActivated = record.Dataset;
-            WriteState();
+            Record(record);
             return model;
         }
         finally
@@ -176,26 +174,11 @@ public sealed class ModelRegistry : IDisposable
         old?.Retire();
     }
 
-    private ServingState ReadState()
+    /// <summary>Records in serving.json that <paramref name="record"/> serves its data set, activated last (call under _changes).</summary>
+    private void Record(JobRecord record)
     {
-        try
-        {
-            return File.Exists(_statePath)
-                ? JsonSerializer.Deserialize<ServingState>(File.ReadAllBytes(_statePath), JobStore.Json) ?? new ServingState()
-                : new ServingState();
-        }
-        catch (JsonException e)
-        {
-            _logger.LogWarning(e, "Ignoring unreadable {Path}", _statePath);
-            return new ServingState();
-        }
-    }
-
-    private void WriteState()
-    {
-        var state = new ServingState { Datasets = ServingJobs(), LastActivated = _lastActivated };
-        Directory.CreateDirectory(Path.GetDirectoryName(_statePath)!);
-        JobStore.WriteAtomically(_statePath, JsonSerializer.SerializeToUtf8Bytes(state, JobStore.Json));
+        _lastActivated = record.Dataset;
+        _state.Update(s => s.Serving(record.Dataset, record.Id) with { LastActivated = record.Dataset });
     }
 
     public void Dispose()
@@ -206,11 +189,5 @@ public sealed class ModelRegistry : IDisposable
         }
         _models = _models.Clear();
         _changes.Dispose();
-    }
-
-    private sealed record ServingState
-    {
-        public IReadOnlyDictionary<string, string> Datasets { get; init; } = new Dictionary<string, string>();
-        public string? LastActivated { get; init; }
     }
 }

@@ -43,7 +43,7 @@ public static class CheckpointStore
         string path = Path.Combine(folder, name);
         if (!File.Exists(path) || Sha256(File.ReadAllBytes(path)) != sha)
         {
-            WriteAtomically(path, bytes);
+            AtomicFile.Write(path, bytes);
         }
         return (name, sha);
     }
@@ -71,11 +71,11 @@ public static class CheckpointStore
         }
         string sha = Sha256(weights);
         string weightsName = $"{manifest.Tag}-{sha[..16]}.bin";
-        WriteAtomically(Path.Combine(folder, weightsName), weights);
+        AtomicFile.Write(Path.Combine(folder, weightsName), weights);
 
         CheckpointManifest complete = manifest with { WeightsFile = weightsName, WeightsSha256 = sha };
         string manifestPath = ManifestPath(folder, manifest.Tag);
-        WriteAtomically(manifestPath, JsonSerializer.SerializeToUtf8Bytes(complete, Json));
+        AtomicFile.Write(manifestPath, JsonSerializer.SerializeToUtf8Bytes(complete, Json));
 
         foreach (string stale in Directory.EnumerateFiles(folder, manifest.Tag + "-*.bin"))
         {
@@ -175,16 +175,6 @@ public static class CheckpointStore
         return bytes;
     }
 
-    internal static void WriteAtomically(string path, byte[] bytes)
-    {
-        string temp = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
-        using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-    }
 }
 
 /// <summary>A checkpoint loaded for scoring: manifest, raw ids and the model in eval mode. Dispose frees the model.</summary>

@@ -52,9 +52,9 @@ public sealed record ResumeState
         long weightsLength = weights.Length;
         string sha = CheckpointStore.Sha256(bytes);
         string file = $"resume-{sha[..16]}.bin";
-        CheckpointStore.WriteAtomically(System.IO.Path.Combine(folder, file), bytes);
+        AtomicFile.Write(System.IO.Path.Combine(folder, file), bytes);
         ResumeState complete = state with { StateFile = file, StateSha256 = sha, WeightsLength = weightsLength };
-        CheckpointStore.WriteAtomically(Path(folder), JsonSerializer.SerializeToUtf8Bytes(complete, CheckpointStore.Json));
+        AtomicFile.Write(Path(folder), JsonSerializer.SerializeToUtf8Bytes(complete, CheckpointStore.Json));
         foreach (string stale in Directory.EnumerateFiles(folder, "resume-*.bin"))
         {
             if (System.IO.Path.GetFileName(stale) != file)
