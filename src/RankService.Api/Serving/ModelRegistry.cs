@@ -1,8 +1,5 @@
 using System.Collections.Immutable;
-using System.Text.Json;
-using Microsoft.Extensions.Options;
 using RankService.Api.Jobs;
-using RankService.Api.Options;
 using RankService.Ranking.Checkpoints;
 
 namespace RankService.Api.Serving;
