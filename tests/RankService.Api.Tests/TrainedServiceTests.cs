@@ -143,7 +143,7 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("User 987654", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains("User '987654'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Theory]
