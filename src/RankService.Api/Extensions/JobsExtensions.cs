@@ -88,15 +88,27 @@ public static class JobsExtensions
     {
         ArgumentNullException.ThrowIfNull(app);
         bool localOnly = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value.DashboardLocalOnly;
-        // The dashboard's own buttons post forms; any other body made Hangfire's form reader throw (a 500).
-        app.UseWhen(
-            context => context.Request.Path.StartsWithSegments("/hangfire") && HttpMethods.IsPost(context.Request.Method) && !context.Request.HasFormContentType,
-            branch => branch.Run(context => context.WriteProblemAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+        // The dashboard's actions (and its /stats, whatever the method) read a form; any other body made Hangfire's form
+        // reader throw, a 500. That one failure is the client's: 415.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/hangfire"), branch => branch.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+                return;
+            }
+            catch (InvalidOperationException e) when (!context.Response.HasStarted && !context.Request.HasFormContentType
+                && e.Message.StartsWith("Incorrect Content-Type", StringComparison.Ordinal))
+            {
+                context.Response.Clear();
+            }
+            await context.WriteProblemAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
             {
                 Status = StatusCodes.Status415UnsupportedMediaType,
                 Title = "The body's media type is not supported",
                 Detail = "The dashboard's actions take a form body (Content-Type: application/x-www-form-urlencoded).",
-            })));
+            });
+        }));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new DashboardAccessFilter(localOnly, app.Services.GetRequiredService<ApiKeyVerifier>())],
