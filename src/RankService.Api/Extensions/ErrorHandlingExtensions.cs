@@ -342,34 +342,77 @@ public static partial class ErrorHandlingExtensions
     private static string? CapMessage(string? text) =>
         text is null || text.Length <= MaxMessageLength ? text : $"{text[..(char.IsHighSurrogate(text[MaxMessageLength - 1]) ? MaxMessageLength - 1 : MaxMessageLength)]}…";
 
-    /// <summary>The top-level property the body's type does not have, from the exception's path (<c>$.epoch</c>).</summary>
+    /// <summary>
+    /// The field the body's type does not have, with the fields it does have at that place: the type is walked along
+    /// the exception's path (<c>$.training.epoch</c>: the request's <c>training</c> object has no <c>epoch</c>).
+    /// </summary>
     private static (string Field, IEnumerable<string> Known)? UnknownField(HttpContext context, JsonException exception)
     {
-        if (!exception.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+        if (!exception.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal)
+            || PathSegments(exception.Path) is not [.., { } field] segments)
         {
             return null;
         }
-        string? path = exception.Path;
-        string? field = path switch
-        {
-            ['$', '.', .. string rest] when rest.IndexOfAny(['.', '[']) < 0 => rest,
-            ['$', '[', '\'', .. string rest] when rest.EndsWith("']", StringComparison.Ordinal) && !rest[..^2].Contains("']", StringComparison.Ordinal) => rest[..^2],
-            _ => null,
-        };
         // The exception handler has cleared the endpoint by now; its feature keeps the one that failed.
         Endpoint? endpoint = context.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? context.GetEndpoint();
-        Type? type = endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType;
-        if (field is null || type is null)
+        if (endpoint?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>()?.RequestType is not { } type)
         {
             return null;
         }
-        JsonTypeInfo info = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions.GetTypeInfo(type);
-        if (info.Kind != JsonTypeInfoKind.Object
-            || info.Properties.Any(p => string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
+        JsonSerializerOptions options = context.RequestServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+        JsonTypeInfo info = options.GetTypeInfo(type);
+        foreach (string? segment in segments[..^1])
+        {
+            Type? next = segment is null
+                ? info.ElementType
+                : info.Kind == JsonTypeInfoKind.Object ? info.Properties.FirstOrDefault(p => string.Equals(p.Name, segment, StringComparison.OrdinalIgnoreCase))?.PropertyType : null;
+            if (next is null)
+            {
+                return null;
+            }
+            info = options.GetTypeInfo(Nullable.GetUnderlyingType(next) ?? next);
+        }
+        if (info.Kind != JsonTypeInfoKind.Object || info.Properties.Any(p => string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
-        return (field, info.Properties.Select(p => p.Name));
+        return (FieldPath(exception.Path), info.Properties.Select(p => p.Name));
+    }
+
+    /// <summary>The property names along a JSON path, null for an array index; null when the path does not parse.</summary>
+    private static List<string?>? PathSegments(string? path)
+    {
+        if (path is null || !path.StartsWith('$'))
+        {
+            return null;
+        }
+        var segments = new List<string?>();
+        int i = 1;
+        while (i < path.Length)
+        {
+            if (path[i] == '.')
+            {
+                int end = path.IndexOfAny(['.', '['], i + 1);
+                end = end < 0 ? path.Length : end;
+                segments.Add(path[(i + 1)..end]);
+                i = end;
+            }
+            else if (path.AsSpan(i).StartsWith("['", StringComparison.Ordinal) && path.IndexOf("']", i + 2, StringComparison.Ordinal) is var close and > 0)
+            {
+                segments.Add(path[(i + 2)..close]);
+                i = close + 2;
+            }
+            else if (path[i] == '[' && path.IndexOf(']', i) is var bracket and > 0)
+            {
+                segments.Add(null);
+                i = bracket + 1;
+            }
+            else
+            {
+                return null;
+            }
+        }
+        return segments;
     }
 
     [GeneratedRegex("""^(?<lead>Failed to bind|Required|Failed to read|Implicit body inferred for) parameter "(?<type>[^"]*) (?<name>[^" ]+)"(?: from "(?<value>.*)"\.)?""", RegexOptions.Singleline)]
