@@ -148,12 +148,15 @@ public static partial class ErrorHandlingExtensions
         return utf8 ? null : value;
     }
 
-    /// <summary>The 4xx answer to a bad-input exception, or null for any other exception (a real 500).</summary>
+    /// <summary>
+    /// The 4xx answer to a bad-input exception, or null for any other exception (a real 500). Binding throws every
+    /// request's mistake as <see cref="BadHttpRequestException"/> (a body's JSON error inside it); a bare JsonException
+    /// would be the service failing to write its own answer, which is no client's fault.
+    /// </summary>
     private static ProblemDetails? ProblemFor(HttpContext context, Exception exception) => exception switch
     {
         BadHttpRequestException { InnerException: JsonException json } => JsonProblem(context, json),
         BadHttpRequestException bad => BindingProblem(bad),
-        JsonException json => JsonProblem(context, json),
         _ => null,
     };
 

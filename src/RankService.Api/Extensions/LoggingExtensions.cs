@@ -45,7 +45,7 @@ public static class LoggingExtensions
             ];
             o.GetLevel = (http, _, error) =>
                 error is not null || http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Error
-                // 503 is the service's state (no model trained yet), said once at Warning per request, not an error of it.
+                // 503 is the service's state (no model trained yet), not a failure of the request or of the code: Warning.
                 : http.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
                 : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
                 : LogEventLevel.Information;
