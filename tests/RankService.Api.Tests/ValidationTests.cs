@@ -61,17 +61,17 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     }
 
     [Theory]
-    [InlineData("""{"epochs":"ten"}""", "$.epochs")]
-    [InlineData("""{"epochs":""", "")]
-    [InlineData("""[1,2]""", "")]
-    public async Task Malformed_json_answers_400_problem_details_not_500(string body, string path)
+    [InlineData("""{"epochs":"ten"}""", "epochs must be a whole number")]
+    [InlineData("""{"epochs":""", "The body is not valid JSON (line 1")]
+    [InlineData("""[1,2]""", "The body must be a JSON object.")]
+    public async Task Malformed_json_answers_400_problem_details_not_500(string body, string says)
     {
         HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         string detail = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("detail").GetString()!;
-        Assert.Contains("as JSON", detail, StringComparison.Ordinal);
-        Assert.Contains(path, detail, StringComparison.Ordinal);
+        Assert.Contains(says, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -95,11 +95,11 @@ public static class ModelsApi
         EmbeddingSide? parsedSide = side switch { "users" => EmbeddingSide.Users, "items" => EmbeddingSide.Items, _ => null };
         if (parsedSide is null)
         {
-            errors["side"] = [$"side must be 'users' or 'items'; got '{side}'."];
+            errors["side"] = [$"side must be 'users' or 'items'; got '{Echo.Of(side)}'."];
         }
         if (!EmbeddingFormats.Contains(format))
         {
-            errors["format"] = [$"format must be one of {string.Join(", ", EmbeddingFormats)}; got '{format}'."];
+            errors["format"] = [$"format must be one of {string.Join(", ", EmbeddingFormats)}; got '{Echo.Of(format)}'."];
         }
         else if (format == "bias-npy" && parsedSide == EmbeddingSide.Users)
         {

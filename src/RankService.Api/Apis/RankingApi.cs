@@ -33,7 +33,7 @@ public static class RankingApi
     }
 
     public static Results<Ok<RankingResponse>, ValidationProblem, ProblemHttpResult> GetRanking(
-        long id, ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        string id, ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
         int? k = null, string? dataset = null, bool includeSeen = false)
     {
         DataOptions d = data.Value;
@@ -69,16 +69,16 @@ public static class RankingApi
             });
         }
         want = Math.Min(want, model.ItemCount);
-        if (!model.TryGetUser(id, out int user))
+        if (!Ranker.TryFindUser(model, id, out long userId, out int user))
         {
             return TypedResults.Problem(new ProblemDetails
             {
                 Title = "User not found",
-                Detail = $"User {id} is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on.",
+                Detail = $"User '{Echo.Of(id)}' is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on; user ids are matched as the data set spells them (digits only, as in 42).",
                 Status = StatusCodes.Status404NotFound,
             });
         }
         // A swap meanwhile is harmless: this model's precomputed arrays stay valid after it is retired.
-        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
+        return TypedResults.Ok(new RankingResponse(userId, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
     }
 }

@@ -86,11 +86,34 @@ public static class JobsExtensions
     /// <summary>
     /// The Hangfire dashboard at <c>/hangfire</c>: loopback requests only, unless Jobs:DashboardLocalOnly is false, when
     /// other machines may open it with a valid <c>X-Api-Key</c> header (start-up refuses that setting without keys).
+    /// Its posts from another site's page are refused before this (<see cref="SecurityExtensions.UseApiKeys"/>): the
+    /// dashboard has no anti-forgery token of its own.
     /// </summary>
     public static WebApplication UseJobsDashboard(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         bool localOnly = app.Services.GetRequiredService<IOptions<JobsOptions>>().Value.DashboardLocalOnly;
+        // The dashboard's actions (and its /stats, whatever the method) read a form; any other body made Hangfire's form
+        // reader throw, a 500. That one failure is the client's: 415.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/hangfire"), branch => branch.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+                return;
+            }
+            catch (InvalidOperationException e) when (!context.Response.HasStarted && !context.Request.HasFormContentType
+                && e.Message.StartsWith("Incorrect Content-Type", StringComparison.Ordinal))
+            {
+                context.Response.Clear();
+            }
+            await context.WriteProblemAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Title = "The body's media type is not supported",
+                Detail = "The dashboard's actions take a form body (Content-Type: application/x-www-form-urlencoded).",
+            });
+        }));
         app.UseHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = [new DashboardAccessFilter(localOnly, app.Services.GetRequiredService<ApiKeyVerifier>())],

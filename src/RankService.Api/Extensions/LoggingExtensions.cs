@@ -16,7 +16,8 @@ public static class LoggingExtensions
         builder.Services.AddSerilog((services, logger) => logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext(), preserveStaticLogger: true);
+            .Enrich.FromLogContext()
+            .Enrich.With<ControlCharacterEscaper>(), preserveStaticLogger: true);
         return builder;
     }
 
@@ -24,7 +25,9 @@ public static class LoggingExtensions
     /// One structured line per request: method, path, status, elapsed time. Successful reads of jobs and models log at
     /// Debug: the jobs page polls them every second or so and would bury everything else. Successful rankings log at
     /// Debug too: at 20,000 requests/s an Information line each (console + file) costs more CPU than the ranking itself.
-    /// Failures stay at Information (Error for 5xx and exceptions).
+    /// Client errors (4xx, bad input included) are one Information line without a stack trace: bad input is mapped to
+    /// its 4xx inside this middleware (<see cref="ErrorHandlingExtensions.UseBadInputProblems"/>), so it never passes
+    /// through as an exception logged "responded 500". Error is for 5xx and exceptions only.
     /// </summary>
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
@@ -32,11 +35,22 @@ public static class LoggingExtensions
         app.UseSerilogRequestLogging(o =>
         {
             o.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the host's own logger, not the static one
+            // The path as Serilog logs it, cut to Echo's length: an 8 KB request line would otherwise be an 8 KB log line.
+            o.GetMessageTemplateProperties = (http, _, elapsed, status) =>
+            [
+                new LogEventProperty("RequestMethod", new ScalarValue(http.Request.Method)),
+                new LogEventProperty("RequestPath", new ScalarValue(Apis.Echo.Of(http.Request.Path.Value))),
+                new LogEventProperty("StatusCode", new ScalarValue(status)),
+                new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
+            ];
             o.GetLevel = (http, _, error) =>
-                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                error is not null || http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Error
+                // 503 is the service's state (no model trained yet), not a failure of the request or of the code: Warning.
+                : http.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
                 : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
                 : LogEventLevel.Information;
         });
+        app.UseBadInputProblems();
         return app;
     }
 
@@ -47,4 +61,81 @@ public static class LoggingExtensions
     private static bool IsRanking(HttpContext http) =>
         http.Response.StatusCode < 400
         && http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "GetRanking";
+
+    /// <summary>
+    /// Escapes control characters (CR, LF, ESC, ...) and Unicode line and direction controls in every string property,
+    /// so text from a request (a path with <c>%0d%0a</c>, an ANSI escape in a header) can neither forge a log line
+    /// nor drive the terminal. Runs only for events that pass the level filter.
+    /// </summary>
+    private sealed class ControlCharacterEscaper : Serilog.Core.ILogEventEnricher
+    {
+        public void Enrich(LogEvent logEvent, Serilog.Core.ILogEventPropertyFactory propertyFactory)
+        {
+            List<LogEventProperty>? escaped = null;
+            foreach ((string name, LogEventPropertyValue value) in logEvent.Properties)
+            {
+                if (Escape(value) is { } replaced)
+                {
+                    (escaped ??= []).Add(new LogEventProperty(name, replaced));
+                }
+            }
+            escaped?.ForEach(logEvent.AddOrUpdateProperty);
+        }
+
+        /// <summary>The escaped value, or null when nothing in it needed escaping.</summary>
+        private static LogEventPropertyValue? Escape(LogEventPropertyValue value)
+        {
+            switch (value)
+            {
+                case ScalarValue { Value: string text } when NeedsEscaping(text):
+                    return new ScalarValue(EscapeText(text));
+                case SequenceValue sequence:
+                    LogEventPropertyValue?[] items = [.. sequence.Elements.Select(Escape)];
+                    return items.Any(i => i is not null) ? new SequenceValue(items.Select((e, i) => e ?? sequence.Elements[i])) : null;
+                case StructureValue structure:
+                    LogEventPropertyValue?[] props = [.. structure.Properties.Select(p => Escape(p.Value))];
+                    return props.Any(p => p is not null)
+                        ? new StructureValue(structure.Properties.Select((p, i) => props[i] is { } e ? new LogEventProperty(p.Name, e) : p), structure.TypeTag)
+                        : null;
+                case DictionaryValue dictionary:
+                    var entries = dictionary.Elements.Select(kv => (Key: kv.Key, Value: Escape(kv.Value))).ToList();
+                    return entries.Any(e => e.Value is not null)
+                        ? new DictionaryValue(dictionary.Elements.Select((kv, i) => new KeyValuePair<ScalarValue, LogEventPropertyValue>(kv.Key, entries[i].Value ?? kv.Value)))
+                        : null;
+                default:
+                    return null;
+            }
+        }
+
+        private static bool IsUnsafe(char c) => char.IsControl(c) || c is '\u2028' or '\u2029' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+
+        private static bool NeedsEscaping(string text)
+        {
+            foreach (char c in text)
+            {
+                if (IsUnsafe(c))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        internal static string EscapeText(string text)
+        {
+            var sb = new System.Text.StringBuilder(text.Length + 16);
+            foreach (char c in text)
+            {
+                _ = c switch
+                {
+                    '\r' => sb.Append("\\r"),
+                    '\n' => sb.Append("\\n"),
+                    '\t' => sb.Append("\\t"),
+                    _ when IsUnsafe(c) => sb.Append("\\u").Append(((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)),
+                    _ => sb.Append(c),
+                };
+            }
+            return sb.ToString();
+        }
+    }
 }

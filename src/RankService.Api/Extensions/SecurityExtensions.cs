@@ -51,7 +51,10 @@ public static class SecurityExtensions
         return builder;
     }
 
-    /// <summary>Authentication and authorization; warns at start when no key is configured.</summary>
+    /// <summary>
+    /// Cross-origin writes refused (<see cref="RefuseCrossOriginWrites"/>), then authentication and authorization; warns
+    /// at start when no key is configured.
+    /// </summary>
     public static WebApplication UseApiKeys(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
@@ -61,9 +64,60 @@ public static class SecurityExtensions
                 "No API keys configured ({Setting}): submitting, cancelling and activating are accepted from this machine (loopback) only. Set a key hash to accept them from other machines.",
                 $"{SecurityOptions.Section}:{nameof(SecurityOptions.ApiKeyHashes)}");
         }
+        app.RefuseCrossOriginWrites();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
+    }
+
+    /// <summary>
+    /// A state-changing request (any method but GET, HEAD, OPTIONS and TRACE) that a browser sent from another site's
+    /// page answers 403, whatever the path (the API and the Hangfire dashboard alike). Loopback trust and the browser's
+    /// own cookies are otherwise a cross-site request forgery: a page open on the server machine could POST a
+    /// text/plain "simple request" to /models/{id}/activate, or to /hangfire/jobs/enqueued/delete. Browsers mark
+    /// such requests (Sec-Fetch-Site, else Origin), and a page cannot forge either; clients without them (curl, the
+    /// CLI, other services) and the service's own pages (same origin) pass.
+    /// </summary>
+    private static void RefuseCrossOriginWrites(this WebApplication app) => app.Use(async (context, next) =>
+    {
+        if (CrossOrigin(context.Request) is { } origin)
+        {
+            await context.WriteProblemAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
+            {
+                Status = StatusCodes.Status403Forbidden,
+                Title = "Cross-origin request refused",
+                Detail = $"A {Apis.Echo.Of(context.Request.Method)} from a page of another origin ({Apis.Echo.Of(origin)}) is refused: only the service's own pages and non-browser clients may change state.",
+            });
+            return;
+        }
+        await next(context);
+    });
+
+    /// <summary>Where a cross-origin write came from (for the answer); null for a read, a same-origin write or a non-browser client.</summary>
+    private static string? CrossOrigin(HttpRequest request)
+    {
+        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method))
+        {
+            return null;
+        }
+        // Sec-Fetch-Site is the browser's own verdict: "same-origin", "none" (typed by the user) or a cross one.
+        string? site = request.Headers["Sec-Fetch-Site"];
+        if (site is not null && !site.Equals("same-origin", StringComparison.OrdinalIgnoreCase) && !site.Equals("none", StringComparison.OrdinalIgnoreCase))
+        {
+            return $"Sec-Fetch-Site: {site}";
+        }
+        string? origin = request.Headers.Origin;
+        if (origin is null)
+        {
+            return null;
+        }
+        // "null" (a sandboxed frame, a file:// page) and anything unparsable are foreign too.
+        bool same = Uri.TryCreate(origin, UriKind.Absolute, out Uri? uri)
+            && uri.Scheme.Equals(request.Scheme, StringComparison.OrdinalIgnoreCase)
+            && uri.Host.Trim('[', ']').Equals(request.Host.Host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase)
+            && uri.Port == (request.Host.Port ?? (request.IsHttps ? 443 : 80))
+            && uri.AbsolutePath == "/";
+        return same ? null : $"Origin: {origin}";
     }
 
     /// <summary>
@@ -79,15 +133,11 @@ public static class SecurityExtensions
             if (context.Request.ContentLength > limit)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                await context.WriteProblemAsync(new Microsoft.AspNetCore.Mvc.ProblemDetails
                 {
-                    HttpContext = context,
-                    ProblemDetails = new Microsoft.AspNetCore.Mvc.ProblemDetails
-                    {
-                        Status = StatusCodes.Status413PayloadTooLarge,
-                        Title = "The request body is too large",
-                        Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).",
-                    },
+                    Status = StatusCodes.Status413PayloadTooLarge,
+                    Title = "The request body is too large",
+                    Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).",
                 });
                 return;
             }

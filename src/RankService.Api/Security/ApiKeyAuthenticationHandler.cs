@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using RankService.Api.Extensions;
 using RankService.Api.Options;
 
 namespace RankService.Api.Security;
@@ -15,8 +16,7 @@ public sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    ApiKeyVerifier keys,
-    IProblemDetailsService problems) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    ApiKeyVerifier keys) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiKey";
 
@@ -37,17 +37,12 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override async Task HandleChallengeAsync(AuthenticationProperties properties)
     {
-        Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = $"{SchemeName} header=\"{SecurityOptions.ApiKeyHeader}\"";
-        await problems.WriteAsync(new ProblemDetailsContext
+        await Context.WriteProblemAsync(new ProblemDetails
         {
-            HttpContext = Context,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "An API key is required",
-                Detail = $"Send a valid API key in the {SecurityOptions.ApiKeyHeader} header. Keys are set as SHA-256 hashes in {SecurityOptions.Section}:{nameof(SecurityOptions.ApiKeyHashes)}; without any, only requests from this machine (loopback) are accepted.",
-            },
+            Status = StatusCodes.Status401Unauthorized,
+            Title = "An API key is required",
+            Detail = $"Send a valid API key in the {SecurityOptions.ApiKeyHeader} header. Keys are set as SHA-256 hashes in {SecurityOptions.Section}:{nameof(SecurityOptions.ApiKeyHashes)}; without any, only requests from this machine (loopback) are accepted.",
         });
     }
 

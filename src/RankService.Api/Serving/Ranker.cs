@@ -22,6 +22,21 @@ public static class Ranker
     [ThreadStatic]
     private static int[]? t_top;
 
+    /// <summary>
+    /// The user whose raw id is spelt exactly <paramref name="rawId"/>, as the data set spells its ids (plain decimal
+    /// digits, no sign, no leading zero, no spaces): "001", "+1" and " 1" are not user 1. One rule for every route.
+    /// </summary>
+    public static bool TryFindUser(ServingModel model, string rawId, out long id, out int index)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(rawId);
+        id = 0;
+        index = -1;
+        return long.TryParse(rawId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id)
+            && string.Equals(id.ToString(System.Globalization.CultureInfo.InvariantCulture), rawId, StringComparison.Ordinal)
+            && model.TryGetUser(id, out index);
+    }
+
     /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first).</summary>
     public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen)
     {
