@@ -101,8 +101,9 @@ public static class ErrorHandlingExtensions
                 return null;
             }
             System.Text.Json.Serialization.Metadata.JsonTypeInfo info = json.Value.SerializerOptions.GetTypeInfo(type);
+            // A type with extension data (JobRequest) takes any field and names the unknown ones itself.
             if (info.Kind != System.Text.Json.Serialization.Metadata.JsonTypeInfoKind.Object
-                || info.Properties.Any(p => string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
+                || info.Properties.Any(p => p.IsExtensionData || string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
             {
                 return null;
             }

@@ -78,7 +78,7 @@ public sealed class Trainer
         {
             profile.BatchesPerEpoch = batcher.BatchCount;
         }
-        IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
+        IRankingLoss loss = LossRegistry.Create(o.Loss, o);
         using var lossInputs = new LossInputs(loss, split, device);
         string checkpoints = Path.Combine(runFolder, "checkpoints");
         Directory.CreateDirectory(checkpoints);

@@ -57,8 +57,8 @@ public class TrainCommandTests
 
         (exit, _, error) = Run("train", "--data", "synthetic", "--loss", "hybrid", "--hybrid-first", "hybrid", "--triplet-mining", "easy");
         Assert.Equal(2, exit);
-        Assert.Contains("HybridFirst must name a loss other than hybrid", error, StringComparison.Ordinal);
-        Assert.Contains("Unknown TripletMining 'easy'", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown hybridFirst 'hybrid'", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown tripletMining 'easy'", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +67,7 @@ public class TrainCommandTests
         (int exit, _, string error) = Run("train", "--data", "synthetic", "--loss", "lambdamart", "--epochs", "0");
         Assert.Equal(2, exit);
         Assert.Contains("Unknown loss 'lambdamart'", error, StringComparison.Ordinal);
-        Assert.Contains("Epochs must be between 1 and 10000", error, StringComparison.Ordinal);
+        Assert.Contains("epochs must be between 1 and 10000", error, StringComparison.Ordinal);
 
         string empty = TestData.TempFolder();
         File.WriteAllText(Path.Combine(empty, "notes.txt"), "no ratings here");
