@@ -135,7 +135,7 @@ public static class TrainingOptionCatalog
     private static readonly MethodInfo Clone = typeof(TrainingOptions).GetMethod("<Clone>$")
         ?? throw new InvalidOperationException("TrainingOptions is expected to be a record.");
 
-    /// <summary>Every option, in declaration order.</summary>
+    /// <summary>Every option: those of every run in declaration order, then the losses' options.</summary>
     public static IReadOnlyList<TrainingOptionDescriptor> Options { get; } = Describe();
 
     private static readonly Dictionary<string, TrainingOptionDescriptor> ByJsonName =
@@ -155,7 +155,8 @@ public static class TrainingOptionCatalog
                 ?? throw new InvalidOperationException($"TrainingOptions.{property.Name} has no [TrainingOption]: describe it once there.");
             described.Add(new TrainingOptionDescriptor(property, attribute, property.GetValue(defaults)!));
         }
-        return [.. described];
+        // The run's own options first, then each loss's, in the order of their files.
+        return [.. described.OrderBy(o => o.UsedBy is not null)];
     }
 
     /// <summary>The option with this JSON name (any case), or null.</summary>
