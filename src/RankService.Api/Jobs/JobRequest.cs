@@ -7,7 +7,7 @@ namespace RankService.Api.Jobs;
 /// <summary>
 /// Body of <c>POST /jobs</c>. Every field is optional: a missing one takes the configured default (section
 /// <c>Training</c> of appsettings.json, itself defaulting to the library's measured defaults). Besides the fields
-/// below, every training option (<see cref="TrainingOptionCatalog"/>: <c>loss</c>, <c>epochs</c>, <c>lambdaMu</c>, ...)
+/// below, every training option (<see cref="TrainingOptionCatalog"/>: <c>loss</c>, <c>epochs</c>, ...)
 /// is a top-level field, read through the catalog so that none is written out here; the OpenAPI schema lists them.
 /// </summary>
 [JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)] // the fields below are not all: the rest go to Options, checked by the catalog
