@@ -1,20 +1,14 @@
 using System.CommandLine;
-using System.Globalization;
 using RankService.Ranking.Baselines;
-using RankService.Ranking.Checkpoints;
-using RankService.Ranking.Data;
-using RankService.Ranking.Ensembles;
-using RankService.Ranking.Metrics;
-using RankService.Ranking.Model;
-using RankService.Ranking.Splits;
 using RankService.Ranking.Training;
 
 namespace RankService.Cli;
 
 /// <summary>
-/// <c>sweep</c>: trains every configuration of a grid (or a random sample of it) once per seed, in this process one
-/// after another, and writes a leaderboard of mean ± std test metrics sorted by validation NDCG@10. Each
-/// configuration is also a valid <c>POST /jobs</c> body (same option names), so the service can run any row as a job.
+/// <c>sweep</c>: trains every configuration of a grid (or a random sample of it) once per seed and writes a leaderboard
+/// of mean ± std test metrics sorted by validation NDCG@10. This type reads and checks the command line and builds the
+/// grid (<see cref="TrainingOptionsCli"/>: any training option given as a comma list is an axis); <see cref="LocalSweep"/>
+/// trains it in this process, <see cref="ServiceSweep"/> as <c>POST /jobs</c> jobs of a running service.
 /// </summary>
 internal static class SweepCommand
 {
@@ -101,11 +95,7 @@ internal static class SweepCommand
             errors.ForEach(Console.Error.WriteLine);
             return 2;
         }
-        if (parse.GetValue(Random) is > 0 and int sample && sample < grid.Count)
-        {
-            var rng = new Random(parse.GetValue(SampleSeed));
-            grid = grid.OrderBy(_ => rng.Next()).Take(sample).ToList();
-        }
+        grid = Sample(grid, parse.GetValue(Random), parse.GetValue(SampleSeed));
 
         // The command line goes into the results file: an API key given on it is written as "***".
         string[] tokens = parse.Tokens.Select(t => t.Value).ToArray();
@@ -141,98 +131,18 @@ internal static class SweepCommand
             return exit;
         }
 
-        if (!TrainCommand.TryLoadData(parse.GetValue(Data)!, false, out RatingDataset data))
-        {
-            return 3;
-        }
-        string protocol = grid[0].Protocol;
-        // A random suffix: two runs started in the same second must not share (and resume from) one folder.
-        string sweepFolder = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-sweep-{data.Name}-{protocol}-{Guid.NewGuid().ToString("N")[..6]}");
-        Console.WriteLine($"{data.Name}, {protocol}: {grid.Count} configurations x {seeds.Length} seeds; runs in {sweepFolder}");
-
-        var entries = new List<LeaderboardEntry>();
-        UserSplit split = EvaluationProtocol.Split(data, protocol, grid[0].SplitSeed);
-        foreach (string model in baselines)
-        {
-            var entry = new LeaderboardEntry(model, model == Baseline.Ease ? "lambda tuned on validation" : model == Baseline.Bpr ? "dim 64, Adam 1e-3, batch 2048" : "", [], [], []);
-            foreach (int seed in model == Baseline.Bpr ? seeds : seeds.Take(1))
-            {
-                BaselineResult result = Baseline.Run(model, split, Trainer.Ks, new BprOptions { Seed = seed });
-                entry.Validation.Add(result.Validation);
-                entry.Test.Add(result.Test);
-                entry.Notes.Add(result.Chosen);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} seed {seed}: val NDCG@10 {result.Validation["NDCG@10"]:F4}, test NDCG@10 {result.Test["NDCG@10"]:F4} {result.Chosen}"));
-            }
-            entries.Add(entry);
-        }
-        EaseScorer? ease = null;
-        if (ensemble == Baseline.Ease)
-        {
-            (ease, IReadOnlyDictionary<string, double> easeValidation) = Baseline.FitEase(split, Trainer.Ks);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ensemble: EASE lambda {ease.Lambda:G} (val NDCG@10 {easeValidation["NDCG@10"]:F4})"));
-        }
-        for (int c = 0; c < grid.Count; c++)
-        {
-            TrainingOptions config = grid[c];
-            string name = training.Describe(config);
-            var entry = new LeaderboardEntry("two-tower", name, [], [], []);
-            var blended = new LeaderboardEntry("two-tower + ease", name, [], [], []);
-            var blendWeights = new List<double>();
-            var seconds = new List<double>();
-            foreach (int seed in seeds)
-            {
-                TrainingOptions options = config with { Seed = seed };
-                string run = Path.Combine(sweepFolder, $"{c + 1:D3}-seed{seed}");
-                TrainingResult result = new Trainer(options).Train(data, run);
-                entry.Validation.Add(result.BestValidation);
-                entry.Test.Add(result.Test);
-                entry.Notes.Add("");
-                seconds.Add(result.History.Count > 0 ? result.History.Average(h => h.EpochSeconds) : 0);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{c + 1}/{grid.Count}] {name} seed {seed}: best epoch {result.BestEpoch}/{result.History.Count}, val NDCG@10 {result.BestValidation.GetValueOrDefault("NDCG@10"):F4}, test NDCG@10 {result.Test.GetValueOrDefault("NDCG@10"):F4} Recall@10 {result.Test.GetValueOrDefault("Recall@10"):F4}"));
-                if (ease is not null && result.BestCheckpoint.Length > 0)
-                {
-                    (double weight, IReadOnlyDictionary<string, double> validation, IReadOnlyDictionary<string, double> test) = Blend(result.BestCheckpoint, ease, split);
-                    blended.Validation.Add(validation);
-                    blended.Test.Add(test);
-                    blendWeights.Add(weight);
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{c + 1}/{grid.Count}] + ease seed {seed}: weight {weight:G}, val NDCG@10 {validation["NDCG@10"]:F4}, test NDCG@10 {test["NDCG@10"]:F4} Recall@10 {test["Recall@10"]:F4}"));
-                }
-            }
-            entry.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{seconds.Average():F2} s/epoch"));
-            entries.Add(entry);
-            if (blended.Test.Count > 0)
-            {
-                blended.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"EASE lambda {ease!.Lambda:G}, two-tower weight per seed {string.Join(" / ", blendWeights.Select(w => w.ToString(CultureInfo.InvariantCulture)))}"));
-                entries.Add(blended);
-            }
-        }
-
-        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, sweep", commandLine,
-            $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}; {grid.Count} configurations x seeds {string.Join(",", seeds)}; epoch times are inflated when the machine is shared.",
-            entries);
-        Console.WriteLine(table);
-        if (parse.GetValue(Results) is { Length: > 0 } file)
-        {
-            File.AppendAllText(file, Environment.NewLine + table);
-        }
-        return 0;
+        return LocalSweep.Run(parse.GetValue(Data)!, grid, training.Describe, seeds, baselines, ensemble == Baseline.Ease,
+            parse.GetValue(Out)!, commandLine, parse.GetValue(Results));
     }
 
-    /// <summary>
-    /// The best checkpoint of a run blended with EASE: the two-tower weight w (EASE gets 1 - w) chosen on validation
-    /// NDCG@10 from <see cref="ScoreBlend.DefaultWeights"/>, then evaluated once on test.
-    /// </summary>
-    private static (double Weight, IReadOnlyDictionary<string, double> Validation, IReadOnlyDictionary<string, double> Test) Blend(
-        string checkpoint, EaseScorer ease, UserSplit split)
+    /// <summary><paramref name="count"/> configurations drawn from the grid (seeded), or the whole grid for 0 or more than it holds.</summary>
+    internal static List<TrainingOptions> Sample(List<TrainingOptions> grid, int count, int seed)
     {
-        LoadedCheckpoint loaded = CheckpointStore.Load(checkpoint);
-        using TwoTowerModel model = loaded.Model;
-        using var scorer = new ModelScorer(model);
-        (double weight, IReadOnlyDictionary<string, double> validation) = ScoreBlend.TuneWeight(scorer, ease, split, Trainer.Ks);
-        var blend = new ScoreBlend([scorer, ease], [weight, 1 - weight]);
-        return (weight, validation, FullCatalogueEvaluator.Evaluate(blend, split, EvaluationTarget.Test, Trainer.Ks).Metrics);
+        if (count <= 0 || count >= grid.Count)
+        {
+            return grid;
+        }
+        var rng = new Random(seed);
+        return [.. grid.OrderBy(_ => rng.Next()).Take(count)];
     }
-
 }
