@@ -145,6 +145,8 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     }
 
     [Theory]
+    [InlineData("""{"epochs":3,"epochs":4}""", "$.epochs")]
+    [InlineData("""{"training":{"epochs":3,"epochs":4}}""", "$.training")]
     [InlineData("""{"epochs":""", "")]
     [InlineData("""[1,2]""", "")]
     public async Task Malformed_json_answers_400_problem_details_not_500(string body, string path)

@@ -49,6 +49,7 @@ namespace RankService.Ranking.Losses
             ArgumentNullException.ThrowIfNull(options);
             return new LambdaLoss(options.LambdaWeighting, options.LambdaMu, options.LambdaK > 0 ? options.LambdaK : null);
         }
+
         public const string NdcgLoss2PlusPlus = "ndcg-loss2++";
         public const string LambdaRank = "lambdarank";
         public static readonly IReadOnlyList<string> Weightings = [NdcgLoss2PlusPlus, LambdaRank];

@@ -53,6 +53,7 @@ namespace RankService.Ranking.Losses
             ArgumentNullException.ThrowIfNull(options);
             return new TripletLoss(options.Margin, options.TripletForm, options.TripletMining, options.TripletThreshold);
         }
+
         public const string DotForm = "dot";
         public const string DistanceForm = "distance";
         public const string RandomMining = "random";
