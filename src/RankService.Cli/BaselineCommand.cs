@@ -69,7 +69,7 @@ internal static class BaselineCommand
             errors.ForEach(Console.Error.WriteLine);
             return 2;
         }
-        if (!TrainCommand.TryLoadData(parse.GetValue(Data)!, false, out RatingDataset data))
+        if (!CliData.TryLoad(parse.GetValue(Data)!, false, out RatingDataset data))
         {
             return 3;
         }
@@ -104,20 +104,4 @@ internal static class BaselineCommand
         }
         return 0;
     }
-}
-
-/// <summary>Comma-separated option values.</summary>
-internal static class Lists
-{
-    public static int[] Ints(string text, string option) => Split(text).Select(s =>
-        int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v
-            : throw new FormatException($"{option} takes comma-separated integers; '{s}' is not one.")).ToArray();
-
-    public static double[] Doubles(string text, string option) => Split(text).Select(s =>
-        double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) ? v
-            : throw new FormatException($"{option} takes comma-separated numbers; '{s}' is not one.")).ToArray();
-
-    public static string[] Strings(string text) => Split(text);
-
-    private static string[] Split(string text) => text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

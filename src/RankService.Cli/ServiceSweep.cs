@@ -8,8 +8,8 @@ namespace RankService.Cli;
 /// <c>sweep --service URL</c>: every configuration × seed becomes a <c>POST /jobs</c> on a running RankService, so
 /// the service's queue and workers (GPU ones included) train them; the sweep waits for each job and builds the same
 /// leaderboard from the jobs' best validation and test metrics, plus the popularity baseline the jobs report.
-/// Each request names every swept field and the fixed ones (protocol, split seed, clipping, patience, seed), so the
-/// service's configured defaults cannot change a configuration; the device stays the service's choice.
+/// Each request names every training option (<see cref="Body"/>), so the service's configured defaults cannot change
+/// a configuration; the device stays the service's choice.
 /// </summary>
 internal static class ServiceSweep
 {
@@ -18,7 +18,7 @@ internal static class ServiceSweep
     private sealed record Submitted(int Config, int Seed, string JobId);
 
     /// <summary>Runs the sweep on the service behind <paramref name="client"/> (its BaseAddress ends with '/'); returns the exit code.</summary>
-    public static int Run(HttpClient client, string dataset, IReadOnlyList<TrainingOptions> grid, IReadOnlyList<int> seeds,
+    public static int Run(HttpClient client, string dataset, IReadOnlyList<TrainingOptions> grid, Func<TrainingOptions, string> describe, IReadOnlyList<int> seeds,
         TimeSpan poll, Func<IReadOnlyList<LeaderboardEntry>, string> table, TextWriter output, TextWriter error)
     {
         var submitted = new List<Submitted>();
@@ -40,7 +40,7 @@ internal static class ServiceSweep
                 using JsonDocument created = JsonDocument.Parse(text);
                 string id = created.RootElement.GetProperty("id").GetString()!;
                 submitted.Add(new Submitted(c, seed, id));
-                output.WriteLine($"[{c + 1}/{grid.Count}] {SweepCommand.Describe(grid[c])} seed {seed}: job {id}");
+                output.WriteLine($"[{c + 1}/{grid.Count}] {describe(grid[c])} seed {seed}: job {id}");
             }
         }
 
@@ -73,7 +73,7 @@ internal static class ServiceSweep
         int failures = 0;
         for (int c = 0; c < grid.Count; c++)
         {
-            var entry = new LeaderboardEntry("two-tower", SweepCommand.Describe(grid[c]), [], [], []);
+            var entry = new LeaderboardEntry("two-tower", describe(grid[c]), [], [], []);
             foreach (Submitted s in submitted.Where(s => s.Config == c))
             {
                 JsonElement job = finished[s.JobId];
@@ -107,25 +107,17 @@ internal static class ServiceSweep
         return failures == 0 ? 0 : 1;
     }
 
-    /// <summary>The <c>POST /jobs</c> body of one configuration (JobRequest field names).</summary>
-    internal static Dictionary<string, object> Body(string dataset, TrainingOptions o) => new()
+    /// <summary>
+    /// The <c>POST /jobs</c> body of one configuration: the data set and every training option the API takes (from the
+    /// catalog), so the service's configured defaults cannot change it; the device stays the service's choice.
+    /// </summary>
+    internal static Dictionary<string, object?> Body(string dataset, TrainingOptions o)
     {
-        ["dataset"] = dataset,
-        ["protocol"] = o.Protocol,
-        ["splitSeed"] = o.SplitSeed,
-        ["loss"] = o.Loss,
-        ["softmaxReduction"] = o.SoftmaxReduction,
-        ["learningRate"] = o.LearningRate,
-        ["weightDecay"] = o.WeightDecay,
-        ["embeddingDim"] = o.EmbeddingDim,
-        ["negativesPerList"] = o.NegativesPerList,
-        ["epochs"] = o.Epochs,
-        ["batchSize"] = o.BatchSize,
-        ["maxListSize"] = o.MaxListSize,
-        ["gradientClipNorm"] = o.GradientClipNorm,
-        ["patience"] = o.Patience,
-        ["seed"] = o.Seed,
-    };
+        Dictionary<string, object?> body = TrainingOptionCatalog.ToFields(o);
+        body.Remove(TrainingOptionCatalog.Find(nameof(TrainingOptions.Device))!.JsonName);
+        body["dataset"] = dataset;
+        return body;
+    }
 
     private static JsonElement Get(HttpClient client, string path)
     {

@@ -5,7 +5,7 @@ namespace RankService.Api.Tests;
 public sealed class StartupValidationTests
 {
     [Theory]
-    [InlineData("Training:Epochs", "0", "Epochs must be between 1 and 10000")]
+    [InlineData("Training:Epochs", "0", "epochs must be between 1 and 10000")]
     [InlineData("Training:Loss", "lambdamart", "Unknown loss 'lambdamart'")]
     [InlineData("Jobs:WorkerCount", "0", "WorkerCount")]
     [InlineData("Data:DefaultDataset", "ml-nope", "Data:DefaultDataset must be one of Data:Datasets")]

@@ -12,7 +12,7 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [Theory]
     [InlineData("dataset", """{"dataset":"ml-nope"}""", "Configured data sets")]
     [InlineData("loss", """{"loss":"lambdamart"}""", "listmle")]
-    [InlineData("hybridFirst", """{"loss":"hybrid","hybridFirst":"hybrid"}""", "other than hybrid")]
+    [InlineData("hybridFirst", """{"loss":"hybrid","hybridFirst":"hybrid"}""", "Use one of: listmle, pairwise-logistic, listnet")]
     [InlineData("hybridSecond", """{"hybridSecond":"nope"}""", "softmax")]
     [InlineData("margin", """{"margin":-1}""", "between 0 and 100")]
     [InlineData("temperature", """{"temperature":0}""", "between 0.0001 and 100")]
@@ -27,7 +27,7 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [InlineData("alpha", """{"alpha":1.5}""", "between 0 and 1")]
     [InlineData("epochs", """{"epochs":0}""", "between 1 and 10000")]
     [InlineData("batchSize", """{"batchSize":0}""", "between 1 and 65536")]
-    [InlineData("learningRate", """{"learningRate":0}""", "between 1E-07 and 10")]
+    [InlineData("learningRate", """{"learningRate":0}""", "between 1e-07 and 10")]
     [InlineData("weightDecay", """{"weightDecay":-1}""", "between 0 and 1")]
     [InlineData("head", """{"head":"transformer"}""", "dot")]
     [InlineData("embeddingDim", """{"embeddingDim":5000}""", "between 1 and 4096")]
@@ -61,7 +61,73 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     }
 
     [Theory]
-    [InlineData("""{"epochs":"ten"}""", "epochs must be a whole number")]
+    [InlineData("epochs", """{"epochs":"ten"}""", "epochs takes a whole number; got a JSON string")]
+    [InlineData("epochs", """{"epochs":2.5}""", "epochs takes a whole number; '2.5' is not one")]
+    [InlineData("hiddenSizes", """{"hiddenSizes":[64,"x"]}""", "hiddenSizes takes whole numbers")]
+    [InlineData("itemBias", """{"itemBias":"yes"}""", "itemBias takes true or false")]
+    [InlineData("training.epochs", """{"training":{"epochs":"ten"}}""", "training.epochs takes a whole number")]
+    [InlineData("training.epoch", """{"training":{"epoch":5}}""", "Unknown field 'training.epoch'")]
+    [InlineData("training", """{"training":[1]}""", "training takes a JSON object")]
+    public async Task A_field_of_the_wrong_json_type_is_named_in_a_400_with_the_type_it_takes(string field, string body, string message)
+    {
+        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal([field], errors.EnumerateObject().Select(p => p.Name));
+        Assert.Contains(message, errors.GetProperty(field)[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("""{"dataset":"ml-nope","lambdaMu":null,"loss":null,"hiddenSizes":null}""")]
+    [InlineData("""{"dataset":"ml-nope","training":{"hybridFirst":null,"loss":null,"head":null,"device":null,"hiddenSizes":null}}""")]
+    [InlineData("""{"dataset":"ml-nope","training":null}""")]
+    public async Task A_json_null_for_any_option_is_the_same_as_leaving_it_out(string body)
+    {
+        // The data set is unknown so that no job starts: the answer names it alone, and no null became a 500.
+        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["dataset"], errors.EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public async Task Choices_match_in_any_case_and_a_posted_training_config_is_checked_like_the_top_level_fields()
+    {
+        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(
+            """{"dataset":"ml-nope","loss":"LISTMLE","lambdaWeighting":"LambdaRank","training":{"epochs":0}}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
+        Assert.Equal(["dataset", "epochs"], errors.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_openapi_schema_of_a_job_request_lists_every_training_option_with_its_range_or_values()
+    {
+        JsonElement doc = await _client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        JsonElement schemas = doc.GetProperty("components").GetProperty("schemas");
+        JsonElement request = schemas.GetProperty("JobRequest").GetProperty("properties");
+        JsonElement lambdaMu = request.GetProperty("lambdaMu");
+        Assert.Equal("number", lambdaMu.GetProperty("type").GetString());
+        Assert.Equal(0, lambdaMu.GetProperty("minimum").GetDouble());
+        Assert.Equal(1000, lambdaMu.GetProperty("maximum").GetDouble());
+        Assert.Equal(10, lambdaMu.GetProperty("default").GetDouble());
+        Assert.Contains("lambda-loss", lambdaMu.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Equal(["ndcg-loss2++", "lambdarank"], request.GetProperty("lambdaWeighting").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(8, request.GetProperty("hiddenSizes").GetProperty("maxItems").GetInt32());
+        Assert.Contains("listmle", request.GetProperty("loss").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.False(request.TryGetProperty("options", out _));
+        Assert.False(request.TryGetProperty("threads", out _)); // a setting of the worker, not of the job
+        foreach (string field in new[] { "dataset", "fromModel", "training", "epochs", "learningRate", "softmaxReduction", "tripletMining" })
+        {
+            Assert.True(request.TryGetProperty(field, out _), field);
+        }
+        Assert.Equal(1000, schemas.GetProperty("TrainingOptions").GetProperty("properties").GetProperty("lambdaMu").GetProperty("maximum").GetDouble());
+    }
+
+    [Theory]
+    [InlineData("""{"epochs":3,"epochs":4}""", "epochs")]
+    [InlineData("""{"training":{"epochs":3,"epochs":4}}""", "training")]
     [InlineData("""{"epochs":""", "The body is not valid JSON (line 1")]
     [InlineData("""[1,2]""", "The body must be a JSON object.")]
     public async Task Malformed_json_answers_400_problem_details_not_500(string body, string says)

@@ -233,7 +233,10 @@ public static partial class ErrorHandlingExtensions
         }
         else if (text.StartsWith("Duplicate property", StringComparison.Ordinal))
         {
-            problem = $"{(path.Length == 0 ? NameIn(text) : path)} appears more than once.";
+            // The path may stop at the object holding the repeated field (a JsonElement read whole): name the field in it.
+            string name = NameIn(text);
+            path = path.Length == 0 ? name : path.EndsWith(name, StringComparison.Ordinal) || name == "A field" ? path : $"{path}.{name}";
+            problem = $"{path} appears more than once.";
         }
         if (problem is not null)
         {
@@ -375,7 +378,9 @@ public static partial class ErrorHandlingExtensions
             }
             info = options.GetTypeInfo(Nullable.GetUnderlyingType(next) ?? next);
         }
-        if (info.Kind != JsonTypeInfoKind.Object || info.Properties.Any(p => string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
+        // A type with extension data (JobRequest) takes any field and names the unknown ones itself.
+        if (info.Kind != JsonTypeInfoKind.Object
+            || info.Properties.Any(p => p.IsExtensionData || string.Equals(p.Name, field, StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }

@@ -1,7 +1,11 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
+using RankService.Api.Jobs;
 using RankService.Api.Options;
 using RankService.Api.Security;
+using RankService.Ranking.Training;
 using Swashbuckle.AspNetCore.SwaggerGen;
 
 namespace RankService.Api.Extensions;
@@ -34,6 +38,7 @@ public static class OpenApiExtensions
                 Description = "An API key; the service is configured with its SHA-256 (Security:ApiKeyHashes). With no keys configured, only requests from the service's own machine are accepted.",
             });
             o.OperationFilter<ApiKeyOperationFilter>();
+            o.SchemaFilter<TrainingOptionsSchemaFilter>();
         });
         return builder;
     }
@@ -56,6 +61,71 @@ public static class OpenApiExtensions
             {
                 operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyAuthenticationHandler.SchemeName, context.Document)] = [] }];
             }
+        }
+    }
+
+    /// <summary>
+    /// The training options in the schema, from the one catalog: every option is a top-level field of the
+    /// <c>POST /jobs</c> body (read as extension data, so the type does not list them) and a field of a posted
+    /// <c>training</c> config, each with its type, description, range or allowed values, and default.
+    /// </summary>
+    private sealed class TrainingOptionsSchemaFilter : ISchemaFilter
+    {
+        public void Apply(IOpenApiSchema schema, SchemaFilterContext context)
+        {
+            if (schema is not OpenApiSchema target || (context.Type != typeof(JobRequest) && context.Type != typeof(TrainingOptions)))
+            {
+                return;
+            }
+            bool request = context.Type == typeof(JobRequest);
+            target.Properties ??= new Dictionary<string, IOpenApiSchema>();
+            if (request)
+            {
+                target.Properties.Remove("options");
+                target.AdditionalProperties = null;
+                target.AdditionalPropertiesAllowed = false;
+                string? description = target.Properties.TryGetValue("training", out IOpenApiSchema? training) ? training.Description : null;
+                target.Properties["training"] = new OpenApiSchema
+                {
+                    Description = description,
+                    AllOf = [context.SchemaGenerator.GenerateSchema(typeof(TrainingOptions), context.SchemaRepository)],
+                };
+            }
+            foreach (TrainingOptionDescriptor option in TrainingOptionCatalog.Options.Where(o => !(request && o.HostOnly)))
+            {
+                target.Properties[option.JsonName] = Describe(option);
+            }
+        }
+
+        private static OpenApiSchema Describe(TrainingOptionDescriptor option)
+        {
+            bool list = option.Kind == TrainingOptionKind.IntegerList;
+            string? min = option.Min is { } lo ? TrainingOptionCatalog.Number(lo) : null;
+            string? max = option.Max is { } hi ? TrainingOptionCatalog.Number(hi) : null;
+            return new OpenApiSchema
+            {
+                Type = option.Kind switch
+                {
+                    TrainingOptionKind.WholeNumber => JsonSchemaType.Integer,
+                    TrainingOptionKind.Number => JsonSchemaType.Number,
+                    TrainingOptionKind.Boolean => JsonSchemaType.Boolean,
+                    TrainingOptionKind.Text => JsonSchemaType.String,
+                    _ => JsonSchemaType.Array,
+                },
+                Format = option.Kind switch
+                {
+                    TrainingOptionKind.WholeNumber => "int32",
+                    TrainingOptionKind.Number => "double",
+                    _ => null,
+                },
+                Description = option.Describe(),
+                Minimum = list ? null : min,
+                Maximum = list ? null : max,
+                Items = list ? new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = min, Maximum = max } : null,
+                MaxItems = list && option.MaxItems > 0 ? option.MaxItems : null,
+                Enum = option.Choices?.Select(c => (JsonNode)JsonValue.Create(c)).ToList(),
+                Default = JsonSerializer.SerializeToNode(option.DefaultValue),
+            };
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Hangfire;
 using Hangfire.States;
 using Microsoft.Extensions.Options;
@@ -27,23 +26,31 @@ public sealed class JobService(
         ArgumentNullException.ThrowIfNull(request);
         DataOptions data = dataOptions.Value;
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        (TrainingOptions baseline, string? baseDataset) = Baseline(request, errors);
+        var fieldErrors = new Dictionary<string, string>(StringComparer.Ordinal);
+        (TrainingOptions baseline, string? baseDataset) = Baseline(request, errors, fieldErrors);
         dataset = request.Dataset ?? baseDataset ?? data.DefaultDataset;
-        options = request.ToTrainingOptions(baseline);
+        TrainingOptions requested = options = request.ToTrainingOptions(baseline, fieldErrors);
         if (!data.IsKnown(dataset))
         {
             errors["dataset"] = [$"Unknown data set '{Apis.Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
         }
         foreach ((string field, string message) in options.Validate())
         {
-            errors[JsonNamingPolicy.CamelCase.ConvertName(field)] = [message];
+            errors[field] = [message];
+        }
+        // A field that could not be read is reported as such, not as the default's range.
+        foreach ((string field, string message) in fieldErrors)
+        {
+            errors[field] = [message];
         }
         // Every text field, present and future: an overlong one is named without being quoted back in full.
-        foreach (System.Reflection.PropertyInfo property in typeof(JobRequest).GetProperties())
+        var texts = new List<(string Field, string? Text)> { ("dataset", request.Dataset), ("fromModel", request.FromModel) };
+        texts.AddRange(TrainingOptionCatalog.Options.Where(o => o.Kind == TrainingOptionKind.Text).Select(o => (o.JsonName, o.GetValue(requested) as string)));
+        foreach ((string field, string? text) in texts)
         {
-            if (property.PropertyType == typeof(string) && property.GetValue(request) is string { Length: > MaxTextLength } text)
+            if (text is { Length: > MaxTextLength })
             {
-                errors[JsonNamingPolicy.CamelCase.ConvertName(property.Name)] = [$"{JsonNamingPolicy.CamelCase.ConvertName(property.Name)} is at most {MaxTextLength} characters; got {text.Length}."];
+                errors[field] = [$"{field} is at most {MaxTextLength} characters; got {text.Length}."];
             }
         }
         return errors;
@@ -53,24 +60,17 @@ public sealed class JobService(
     /// What the request's fields go over: the configured defaults, a posted <c>training</c> config, or the training
     /// config and data set of model <c>fromModel</c>'s checkpoint manifest.
     /// </summary>
-    private (TrainingOptions Options, string? Dataset) Baseline(JobRequest request, Dictionary<string, string[]> errors)
+    private (TrainingOptions Options, string? Dataset) Baseline(JobRequest request, Dictionary<string, string[]> errors, Dictionary<string, string> fieldErrors)
     {
-        if (request.FromModel is not null && request.Training is not null)
+        TrainingOptions? posted = request.PostedTraining(fieldErrors);
+        if (request.FromModel is not null && posted is not null)
         {
             errors["fromModel"] = ["Give fromModel or training, not both: fromModel takes the model's own training config."];
             return (trainingDefaults.CurrentValue, null);
         }
-        if (request.Training is { } posted)
+        if (posted is not null)
         {
-            // JSON null in a reference field would otherwise reach the trainer; a missing one takes the default.
-            TrainingOptions d = trainingDefaults.CurrentValue;
-            return (posted with
-            {
-                Loss = posted.Loss ?? d.Loss,
-                Head = posted.Head ?? d.Head,
-                Device = posted.Device ?? d.Device,
-                HiddenSizes = posted.HiddenSizes ?? d.HiddenSizes,
-            }, null);
+            return (posted, null);
         }
         if (request.FromModel is null)
         {
@@ -80,7 +80,7 @@ public sealed class JobService(
         string? manifestPath = source is null ? null : store.CheckpointPath(source);
         if (source is null || manifestPath is null)
         {
-            errors["fromModel"] = [$"'{request.FromModel}' is not a job with a checkpoint; GET /models lists the models."];
+            errors["fromModel"] = [$"'{Apis.Echo.Of(request.FromModel)}' is not a job with a checkpoint; GET /models lists the models."];
             return (trainingDefaults.CurrentValue, null);
         }
         try

@@ -80,7 +80,7 @@ public sealed class Trainer
         {
             Profile.BatchesPerEpoch = batcher.BatchCount;
         }
-        IRankingLoss loss = LossRegistry.Create(o.Loss, o.ToLossOptions());
+        IRankingLoss loss = LossRegistry.Create(o.Loss, o);
         using var lossInputs = new LossInputs(loss, split, device);
         var checkpoints = new RunCheckpoints(runFolder, data, o, Clock);
         (TwoTowerModel model, AdamOptimizer optimizer, ResumeState? resume) = StartOrResume(data, device, checkpoints.Folder);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using RankService.Cli;
+using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Cli;
 
@@ -76,6 +77,47 @@ public class SweepCommandTests
         (exit, _, error) = Run("baseline", "--data", "synthetic", "--model", "svd");
         Assert.Equal(2, exit);
         Assert.Contains("popularity, bpr, ease", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Any_training_option_given_as_a_comma_list_is_swept_over_the_grid_of_all_of_them()
+    {
+        string folder = TestData.TempFolder();
+        string results = Path.Combine(folder, "RESULTS.md");
+
+        (int exit, string output, string error) = Run("sweep", "--data", "synthetic", "--seeds", "1", "--loss", "lambda-loss",
+            "--lambda-mu", "1,5", "--lambda-weighting", "ndcg-loss2++,LambdaRank", "--epochs", "1", "--embedding-dim", "4", "--negatives", "10",
+            "--batch-size", "64", "--no-item-bias", "--out", folder, "--results", results);
+
+        Assert.True(exit == 0, error);
+        Assert.Contains("4 configurations x 1 seeds", output, StringComparison.Ordinal);
+        string[] rows = File.ReadAllText(results).Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && char.IsDigit(l[2])).ToArray();
+        Assert.Equal(4, rows.Length);
+        foreach (string mu in new[] { "1", "5" })
+        {
+            foreach (string weighting in new[] { "ndcg-loss2++", "lambdarank" })
+            {
+                Assert.Single(rows, r => r.Contains($"--lambda-mu {mu} ", StringComparison.Ordinal) && r.Contains($"--lambda-weighting {weighting}", StringComparison.Ordinal)
+                    && r.Contains("--item-bias false", StringComparison.Ordinal));
+            }
+        }
+
+        (exit, _, error) = Run("sweep", "--data", "synthetic", "--protocol", "temporal,recbole");
+        Assert.Equal(2, exit);
+        Assert.Contains("--protocol and --split-seed take one value in a sweep", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_service_sweeps_job_body_names_every_training_option_the_api_takes_but_the_device()
+    {
+        var options = new TrainingOptions { LambdaMu = 3, HiddenSizes = [8] };
+
+        Dictionary<string, object?> body = ServiceSweep.Body("synthetic", options);
+
+        string[] expected = [.. TrainingOptionCatalog.Options.Where(o => !o.HostOnly && o.JsonName != "device").Select(o => o.JsonName), "dataset"];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), body.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(3.0, body["lambdaMu"]);
+        Assert.Equal("synthetic", body["dataset"]);
     }
 
     [Fact]

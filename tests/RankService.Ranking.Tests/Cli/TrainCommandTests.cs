@@ -57,8 +57,34 @@ public class TrainCommandTests
 
         (exit, _, error) = Run("train", "--data", "synthetic", "--loss", "hybrid", "--hybrid-first", "hybrid", "--triplet-mining", "easy");
         Assert.Equal(2, exit);
-        Assert.Contains("HybridFirst must name a loss other than hybrid", error, StringComparison.Ordinal);
-        Assert.Contains("Unknown TripletMining 'easy'", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown hybridFirst 'hybrid'", error, StringComparison.Ordinal);
+        Assert.Contains("Unknown tripletMining 'easy'", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_take_their_catalog_names_and_the_older_names_and_switches_take_a_no_form()
+    {
+        string runs = TestData.TempFolder();
+
+        (int exit, _, string error) = Run("train", "--data", "synthetic", "--out", runs, "--epochs", "1", "--embedding-dim", "4",
+            "--learning-rate", "0.02", "--negatives-per-list", "10", "--hidden-sizes", "6,5", "--gradient-clip-norm", "2", "--no-item-bias",
+            "--lambda-weighting", "LAMBDARANK");
+
+        Assert.True(exit == 0, error);
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(Directory.GetFiles(runs, "result.json", SearchOption.AllDirectories).Single()));
+        JsonElement options = json.RootElement.GetProperty("options");
+        Assert.Equal(0.02, options.GetProperty("learningRate").GetDouble());
+        Assert.Equal(10, options.GetProperty("negativesPerList").GetInt32());
+        Assert.Equal([6, 5], options.GetProperty("hiddenSizes").EnumerateArray().Select(e => e.GetInt32()));
+        Assert.Equal(2, options.GetProperty("gradientClipNorm").GetDouble());
+        Assert.False(options.GetProperty("itemBias").GetBoolean());
+        Assert.Equal("lambdarank", options.GetProperty("lambdaWeighting").GetString());
+
+        (exit, _, error) = Run("train", "--data", "synthetic", "--lr", "abc", "--hidden", "64,x", "--item-bias", "maybe");
+        Assert.Equal(2, exit);
+        Assert.Contains("--learning-rate: learningRate takes a number; 'abc' is not one.", error, StringComparison.Ordinal);
+        Assert.Contains("'x' is not one", error, StringComparison.Ordinal);
+        Assert.Contains("itemBias takes true or false", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -67,7 +93,7 @@ public class TrainCommandTests
         (int exit, _, string error) = Run("train", "--data", "synthetic", "--loss", "lambdamart", "--epochs", "0");
         Assert.Equal(2, exit);
         Assert.Contains("Unknown loss 'lambdamart'", error, StringComparison.Ordinal);
-        Assert.Contains("Epochs must be between 1 and 10000", error, StringComparison.Ordinal);
+        Assert.Contains("epochs must be between 1 and 10000", error, StringComparison.Ordinal);
 
         string empty = TestData.TempFolder();
         File.WriteAllText(Path.Combine(empty, "notes.txt"), "no ratings here");

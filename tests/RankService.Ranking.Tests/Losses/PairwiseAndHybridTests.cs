@@ -1,4 +1,5 @@
 using RankService.Ranking.Losses;
+using RankService.Ranking.Training;
 using static RankService.Ranking.Tests.Losses.LossTestHelpers;
 using static RankService.Ranking.Tests.Losses.PlackettLuceReference;
 
@@ -73,7 +74,7 @@ public class PairwiseAndHybridTests
     {
         double[] s = [0.5, -1.0, 1.5, 0.0];
         double[] y = [2, 0, 3, 1];
-        var hybrid = LossRegistry.Create("hybrid", new LossOptions { Alpha = 0.3, PairsPerList = null });
+        var hybrid = LossRegistry.Create("hybrid", new TrainingOptions { Alpha = 0.3, PairsPerList = 0 });
         double expected = (0.3 * ListMle(s, y)) + (0.7 * PairwiseLogistic(s, y));
         Assert.Equal(expected, Value(hybrid, [s], [y]), 10);
     }
@@ -85,6 +86,6 @@ public class PairwiseAndHybridTests
         Assert.IsType<PairwiseLogistic>(LossRegistry.Create("PAIRWISE-LOGISTIC"));
         var error = Assert.Throws<ArgumentException>(() => LossRegistry.Create("lambdamart"));
         Assert.Contains("listmle", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => LossRegistry.Create("hybrid", new LossOptions { Alpha = 1.5 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LossRegistry.Create("hybrid", new TrainingOptions { Alpha = 1.5 }));
     }
 }

@@ -1,4 +1,5 @@
 using RankService.Ranking.Losses;
+using RankService.Ranking.Training;
 using TorchSharp;
 using static RankService.Ranking.Tests.Losses.FamilyReference;
 using static RankService.Ranking.Tests.Losses.LossTestHelpers;
@@ -178,10 +179,10 @@ public class SoftmaxLossTests
     [Fact]
     public void Sum_reduction_is_the_registry_option_and_an_unknown_reduction_is_refused()
     {
-        var loss = Assert.IsType<SoftmaxLoss>(LossRegistry.Create("softmax", new LossOptions { SoftmaxReduction = "sum" }));
+        var loss = Assert.IsType<SoftmaxLoss>(LossRegistry.Create("softmax", new TrainingOptions { SoftmaxReduction = "sum" }));
         Assert.Equal(SoftmaxLoss.SumReduction, loss.Reduction);
         Assert.Contains("mean, sum", Assert.Throws<ArgumentException>(() => new SoftmaxLoss(reduction: "max")).Message, StringComparison.Ordinal);
-        Assert.Contains("mean, sum", new RankService.Ranking.Training.TrainingOptions { SoftmaxReduction = "max" }.Validate()["SoftmaxReduction"], StringComparison.Ordinal);
+        Assert.Contains("mean, sum", new TrainingOptions { SoftmaxReduction = "max" }.Validate()["softmaxReduction"], StringComparison.Ordinal);
     }
 
     [Fact]

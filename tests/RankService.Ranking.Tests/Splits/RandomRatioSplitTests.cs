@@ -64,7 +64,7 @@ public class RandomRatioSplitTests
     {
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 20, Items = 80, Seed = 5 });
         Assert.Throws<ArgumentOutOfRangeException>(() => RandomRatioSplit.Split(data, seed: -1));
-        Assert.Contains(nameof(TrainingOptions.SplitSeed), new TrainingOptions { SplitSeed = -1 }.Validate().Keys);
+        Assert.Contains("splitSeed", new TrainingOptions { SplitSeed = -1 }.Validate().Keys);
     }
 
     [Fact]

@@ -138,6 +138,6 @@ public class LazyEmbeddingUpdateTests
         Assert.True(auto.LazyEmbeddingUpdates(162_541, 59_047));
         Assert.True((auto with { EmbeddingUpdates = "lazy" }).LazyEmbeddingUpdates(943, 1682));
         Assert.False((auto with { EmbeddingUpdates = "dense" }).LazyEmbeddingUpdates(162_541, 59_047));
-        Assert.Contains("EmbeddingUpdates", (auto with { EmbeddingUpdates = "sometimes" }).Validate().Keys);
+        Assert.Contains("embeddingUpdates", (auto with { EmbeddingUpdates = "sometimes" }).Validate().Keys);
     }
 }

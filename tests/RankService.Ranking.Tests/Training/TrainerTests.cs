@@ -116,9 +116,9 @@ public class TrainerTests
     {
         var options = new TrainingOptions { Loss = "nope", Epochs = 0, LearningRate = double.NaN, Device = "tpu", HiddenSizes = [0] };
         IReadOnlyDictionary<string, string> errors = options.Validate();
-        Assert.Equal(new[] { "Device", "Epochs", "HiddenSizes", "LearningRate", "Loss" }, errors.Keys.Order());
-        Assert.Contains("between 1 and 10000", errors["Epochs"], StringComparison.Ordinal);
-        Assert.Contains("listmle", errors["Loss"], StringComparison.Ordinal);
+        Assert.Equal(new[] { "device", "epochs", "hiddenSizes", "learningRate", "loss" }, errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("between 1 and 10000", errors["epochs"], StringComparison.Ordinal);
+        Assert.Contains("listmle", errors["loss"], StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => new Trainer(options));
     }
 
