@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RankService.Ranking.Metrics;
 using RankService.Ranking.Baselines;
 using RankService.Ranking.Data;
 using RankService.Ranking.Splits;
@@ -93,7 +94,7 @@ internal static class BaselineCommand
             entry.Test.Add(result.Test);
             entry.Notes.Add(result.Chosen);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{model} seed {seed}: val NDCG@10 {result.Validation["NDCG@10"]:F4}, test NDCG@10 {result.Test["NDCG@10"]:F4} Recall@10 {result.Test["Recall@10"]:F4} MRR@10 {result.Test["MRR@10"]:F4} HR@10 {result.Test["HR@10"]:F4} P@10 {result.Test["Precision@10"]:F4} {result.Chosen}"));
+                $"{model} seed {seed}: val NDCG@10 {result.Validation[MetricNames.Ndcg10]:F4}, test NDCG@10 {result.Test[MetricNames.Ndcg10]:F4} Recall@10 {result.Test["Recall@10"]:F4} MRR@10 {result.Test["MRR@10"]:F4} HR@10 {result.Test["HR@10"]:F4} P@10 {result.Test["Precision@10"]:F4} {result.Chosen}"));
         }
         string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, baseline {model}", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
             $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}.", [entry]);

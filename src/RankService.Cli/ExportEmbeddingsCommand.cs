@@ -57,15 +57,15 @@ internal static class ExportEmbeddingsCommand
                 string name = s == EmbeddingSide.Users ? "users" : "items";
                 if (format is "csv" or "both")
                 {
-                    Write(Path.Combine(outFolder, name + ".csv"), stream => EmbeddingExport.WriteCsv(stream, table));
+                    AtomicFile.Write(Path.Combine(outFolder, name + ".csv"), stream => EmbeddingExport.WriteCsv(stream, table));
                 }
                 if (format is "npy" or "both")
                 {
-                    Write(Path.Combine(outFolder, name + ".npy"), stream => EmbeddingExport.WriteNpy(stream, table));
-                    Write(Path.Combine(outFolder, name + ".ids.npy"), stream => EmbeddingExport.WriteIdsNpy(stream, table.Ids));
+                    AtomicFile.Write(Path.Combine(outFolder, name + ".npy"), stream => EmbeddingExport.WriteNpy(stream, table));
+                    AtomicFile.Write(Path.Combine(outFolder, name + ".ids.npy"), stream => EmbeddingExport.WriteIdsNpy(stream, table.Ids));
                     if (table.Bias is { } bias)
                     {
-                        Write(Path.Combine(outFolder, name + ".bias.npy"), stream => EmbeddingExport.WriteNpyFloats(stream, bias, [table.Rows]));
+                        AtomicFile.Write(Path.Combine(outFolder, name + ".bias.npy"), stream => EmbeddingExport.WriteNpyFloats(stream, bias, [table.Rows]));
                     }
                 }
                 Console.WriteLine($"{name}: {table.Rows:N0} vectors of {table.Dim} -> {outFolder}");
@@ -88,16 +88,5 @@ internal static class ExportEmbeddingsCommand
         }
         string direct = CheckpointStore.ManifestPath(path, "best");
         return File.Exists(direct) ? direct : CheckpointStore.ManifestPath(Path.Combine(path, "checkpoints"), "best");
-    }
-
-    /// <summary>Writes to a temporary name and renames, so a reader never sees half a file.</summary>
-    private static void Write(string path, Action<Stream> write)
-    {
-        string temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            write(stream);
-        }
-        File.Move(temp, path, overwrite: true);
     }
 }

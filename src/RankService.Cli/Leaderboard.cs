@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using RankService.Ranking.Metrics;
 
 namespace RankService.Cli;
 
@@ -13,7 +14,7 @@ internal sealed record LeaderboardEntry(string Model, string Config, List<IReadO
 /// </summary>
 internal static class Leaderboard
 {
-    public static readonly string[] Columns = ["NDCG@10", "Recall@10", "MRR@10", "HR@10", "Precision@10"];
+    public static readonly string[] Columns = [MetricNames.Ndcg10, "Recall@10", "MRR@10", "HR@10", "Precision@10"];
 
     public static (double Mean, double Std) MeanStd(IEnumerable<double> values)
     {
@@ -28,7 +29,7 @@ internal static class Leaderboard
     }
 
     public static IReadOnlyList<LeaderboardEntry> Ranked(IEnumerable<LeaderboardEntry> entries) =>
-        entries.OrderByDescending(e => MeanStd(e.Validation.Select(m => m["NDCG@10"])).Mean).ToList();
+        entries.OrderByDescending(e => MeanStd(e.Validation.Select(m => m[MetricNames.Ndcg10])).Mean).ToList();
 
     public static string Markdown(string title, string command, string context, IEnumerable<LeaderboardEntry> entries)
     {
@@ -42,7 +43,7 @@ internal static class Leaderboard
         int rank = 0;
         foreach (LeaderboardEntry e in Ranked(entries))
         {
-            (double vm, _) = MeanStd(e.Validation.Select(m => m["NDCG@10"]));
+            (double vm, _) = MeanStd(e.Validation.Select(m => m[MetricNames.Ndcg10]));
             var cells = Columns.Select(col =>
             {
                 (double m, double s) = MeanStd(e.Test.Select(t => t.GetValueOrDefault(col, double.NaN)));

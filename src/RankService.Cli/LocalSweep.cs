@@ -38,7 +38,7 @@ internal static class LocalSweep
                 entry.Validation.Add(result.Validation);
                 entry.Test.Add(result.Test);
                 entry.Notes.Add(result.Chosen);
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} seed {seed}: val NDCG@10 {result.Validation["NDCG@10"]:F4}, test NDCG@10 {result.Test["NDCG@10"]:F4} {result.Chosen}"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model} seed {seed}: val NDCG@10 {result.Validation[MetricNames.Ndcg10]:F4}, test NDCG@10 {result.Test[MetricNames.Ndcg10]:F4} {result.Chosen}"));
             }
             entries.Add(entry);
         }
@@ -46,7 +46,7 @@ internal static class LocalSweep
         if (withEase)
         {
             (ease, IReadOnlyDictionary<string, double> easeValidation) = Baseline.FitEase(split, Trainer.Ks);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ensemble: EASE lambda {ease.Lambda:G} (val NDCG@10 {easeValidation["NDCG@10"]:F4})"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"ensemble: EASE lambda {ease.Lambda:G} (val NDCG@10 {easeValidation[MetricNames.Ndcg10]:F4})"));
         }
         for (int c = 0; c < grid.Count; c++)
         {
@@ -66,7 +66,7 @@ internal static class LocalSweep
                 entry.Notes.Add("");
                 seconds.Add(result.History.Count > 0 ? result.History.Average(h => h.EpochSeconds) : 0);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"[{c + 1}/{grid.Count}] {name} seed {seed}: best epoch {result.BestEpoch}/{result.History.Count}, val NDCG@10 {result.BestValidation.GetValueOrDefault("NDCG@10"):F4}, test NDCG@10 {result.Test.GetValueOrDefault("NDCG@10"):F4} Recall@10 {result.Test.GetValueOrDefault("Recall@10"):F4}"));
+                    $"[{c + 1}/{grid.Count}] {name} seed {seed}: best epoch {result.BestEpoch}/{result.History.Count}, val NDCG@10 {result.BestValidation.GetValueOrDefault(MetricNames.Ndcg10):F4}, test NDCG@10 {result.Test.GetValueOrDefault(MetricNames.Ndcg10):F4} Recall@10 {result.Test.GetValueOrDefault("Recall@10"):F4}"));
                 if (ease is not null && result.BestCheckpoint.Length > 0)
                 {
                     (double weight, IReadOnlyDictionary<string, double> validation, IReadOnlyDictionary<string, double> test) = Blend(result.BestCheckpoint, ease, split);
@@ -74,7 +74,7 @@ internal static class LocalSweep
                     blended.Test.Add(test);
                     blendWeights.Add(weight);
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"[{c + 1}/{grid.Count}] + ease seed {seed}: weight {weight:G}, val NDCG@10 {validation["NDCG@10"]:F4}, test NDCG@10 {test["NDCG@10"]:F4} Recall@10 {test["Recall@10"]:F4}"));
+                        $"[{c + 1}/{grid.Count}] + ease seed {seed}: weight {weight:G}, val NDCG@10 {validation[MetricNames.Ndcg10]:F4}, test NDCG@10 {test[MetricNames.Ndcg10]:F4} Recall@10 {test["Recall@10"]:F4}"));
                 }
             }
             entry.Notes.Add(string.Create(CultureInfo.InvariantCulture, $"{seconds.Average():F2} s/epoch"));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using RankService.Ranking.Metrics;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
 using RankService.Ranking.Training;
@@ -93,7 +94,7 @@ internal static class TrainCommand
 
     private static void PrintTable(TrainingResult result)
     {
-        string[] metrics = ["HR@10", "NDCG@5", "NDCG@10", "NDCG@20", "Recall@10", "MRR@10", "Precision@10", "MRR"];
+        string[] metrics = ["HR@10", "NDCG@5", MetricNames.Ndcg10, "NDCG@20", "Recall@10", "MRR@10", "Precision@10", "MRR"];
         Console.WriteLine();
         Console.WriteLine(result.Cancelled ? "cancelled; best checkpoint so far:" : result.StoppedEarly ? $"stopped early; best epoch {result.BestEpoch}" : $"best epoch {result.BestEpoch}");
         Console.WriteLine($"{"",-22}{string.Join("", metrics.Select(m => $"{m,13}"))}");

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Spectre.Console;
+using RankService.Ranking.Metrics;
 using RankService.Ranking.Data;
 using RankService.Ranking.Training;
 
@@ -11,7 +12,7 @@ internal static class TrainingProgress
     public static void PrintEpoch(EpochReport r)
     {
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"epoch {r.Epoch,3}/{r.TotalEpochs}  loss {r.TrainLoss,10:F4}  val NDCG@10 {r.Validation["NDCG@10"]:F4}  HR@10 {r.Validation["HR@10"]:F4}  MRR {r.Validation["MRR"]:F4}  {r.EpochSeconds,6:F2}s{(r.IsBest ? "  *" : "")}"));
+            $"epoch {r.Epoch,3}/{r.TotalEpochs}  loss {r.TrainLoss,10:F4}  val NDCG@10 {r.Validation[MetricNames.Ndcg10]:F4}  HR@10 {r.Validation["HR@10"]:F4}  MRR {r.Validation["MRR"]:F4}  {r.EpochSeconds,6:F2}s{(r.IsBest ? "  *" : "")}"));
     }
 
     /// <summary>
@@ -32,7 +33,7 @@ internal static class TrainingProgress
                 ProgressTask task = context.AddTask(Markup.Escape($"epoch 0/{epochs} training..."), maxValue: epochs);
                 var progress = new SynchronousProgress<EpochReport>(r =>
                 {
-                    double ndcg = r.Validation["NDCG@10"];
+                    double ndcg = r.Validation[MetricNames.Ndcg10];
                     task.Description = Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                         $"epoch {r.Epoch}/{r.TotalEpochs} loss {r.TrainLoss:G5} NDCG@10 {ndcg:F4}{(r.IsBest ? "*" : " ")}"));
                     task.Value = r.Epoch;
