@@ -67,10 +67,6 @@ public sealed class Trainer
         TrainingOptions o = _options;
         TrainingProfile? profile = Profile;
         profile?.Restart();
-        if (o.Threads > 0)
-        {
-            torch.set_num_threads(o.Threads);
-        }
         Device device = DeviceSelector.Resolve(o.Device);
         UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
@@ -90,8 +86,13 @@ public sealed class Trainer
             Log?.Invoke($"Lazy embedding updates run on CPU only: dense updates on {device}.");
             lazy = false;
         }
-        torch.manual_seed(o.Seed);
-        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
+        // Initial weights from a generator of the run's own: libtorch's global one is shared by concurrent runs.
+        TwoTowerModel NewModel()
+        {
+            using var init = new Generator(unchecked((ulong)o.Seed), CPU);
+            return new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy, init);
+        }
+        var model = NewModel();
         model.to(device);
         var optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
         ResumeState? resume = null;
@@ -105,8 +106,7 @@ public sealed class Trainer
             // A refused load may have touched the model: start again from the seeded initialisation.
             optimizer.Dispose();
             model.Dispose();
-            torch.manual_seed(o.Seed);
-            model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
+            model = NewModel();
             model.to(device);
             optimizer = new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay);
         }
@@ -160,9 +160,9 @@ public sealed class Trainer
         {
             var clock = Stopwatch.StartNew();
             int epochSeed = EpochSeed(o.Seed, epoch);
-            torch.manual_seed(epochSeed);
             var rng = new Random(epochSeed);
             using var generator = new Generator((ulong)epochSeed, device);
+            model.UseDropoutGenerator(generator);
             profile?.StartEpoch(epoch);
             (double trainLoss, Dictionary<string, double> parts, bool interrupted) =
                 RunEpoch(model, optimizer, loss, lossInputs, batcher, rng, generator, device, epoch, cancellationToken);
