@@ -182,6 +182,7 @@ internal static class SweepCommand
         {
             return 3;
         }
+        TorchThreads.UseForProcess(parse.GetValue(Threads)); // once per process, before training: see TorchThreads
         string protocol = parse.GetValue(Protocol)!;
         // A random suffix: two runs started in the same second must not share (and resume from) one folder.
         string sweepFolder = Path.Combine(parse.GetValue(Out)!, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-sweep-{data.Name}-{protocol}-{Guid.NewGuid().ToString("N")[..6]}");

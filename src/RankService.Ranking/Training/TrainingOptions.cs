@@ -90,7 +90,10 @@ public sealed record TrainingOptions
     /// <summary>auto (CUDA when available), cpu or cuda.</summary>
     public string Device { get; init; } = "auto";
 
-    /// <summary>Intra-op threads for CPU training; 0 = one per core.</summary>
+    /// <summary>
+    /// Intra-op threads for CPU training; 0 = one per core. A process-wide libtorch setting: the CLI applies it once
+    /// before its first run (<see cref="TorchThreads"/>); the trainer itself never sets it.
+    /// </summary>
     public int Threads { get; init; }
 
     public static readonly IReadOnlyList<string> Devices = ["auto", "cpu", "cuda"];
