@@ -182,8 +182,12 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         }
         // Each distinct item in the batch goes through the item tower once, then is gathered into the lists.
         (Tensor unique, Tensor? inverse, Tensor? _) = items.unique(sorted: false, return_inverse: true);
-        Tensor itemSide = ItemVectors(unique)[inverse!];
-        Tensor bias = ItemBiases(unique)[inverse!];
+        // index_select, not t[inverse]: the backward of advanced indexing is index_put_ with accumulate, which libtorch
+        // runs on CPU with parallel atomic float adds above 32768 elements, so the sums (and the model's last bits)
+        // changed from run to run. index_select's backward, index_add_, adds in a fixed order.
+        Tensor flat = inverse!.flatten();
+        Tensor itemSide = ItemVectors(unique).index_select(0, flat).view([.. items.shape, -1]);
+        Tensor bias = ItemBiases(unique).index_select(0, flat).view(items.shape);
         return Combine(UserVectors(users), itemSide, bias);
     }
 
