@@ -13,12 +13,16 @@ namespace RankService.Ranking.Tests.Training;
 /// </summary>
 public class ConcurrentDeterminismTests
 {
-    /// <summary>Short runs of the configurations whose random draws differ: plain dot, towers with dropout, the MLP head with dropout.</summary>
+    /// <summary>
+    /// Short runs of the configurations whose random draws differ: plain dot, towers with dropout, the MLP head with
+    /// dropout. Batches of 64 lists make the item-side gradients large enough (over 32768 elements) that libtorch
+    /// would sum them with parallel atomic adds if the model gathered them by advanced indexing.
+    /// </summary>
     private static TrainingOptions Config(string name) => name switch
     {
         "dot" => Options() with { Epochs = 2 },
-        "dot-towers-dropout" => Options() with { Epochs = 2, HiddenSizes = [24, 16], Dropout = 0.3, Seed = 5 },
-        "concat-mlp-dropout" => Options("pairwise-logistic") with { Epochs = 2, Head = TwoTowerModel.ConcatMlpHead, HiddenSizes = [24, 8], Dropout = 0.2, Seed = 9 },
+        "dot-towers-dropout" => Options() with { Epochs = 2, BatchSize = 64, HiddenSizes = [24, 16], Dropout = 0.3, Seed = 5 },
+        "concat-mlp-dropout" => Options("pairwise-logistic") with { Epochs = 2, BatchSize = 64, Head = TwoTowerModel.ConcatMlpHead, HiddenSizes = [24, 8], Dropout = 0.2, Seed = 9 },
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown test configuration"),
     };
 
