@@ -78,6 +78,7 @@ internal static class Tools
             Device = "cpu",
         };
         double every = Int(a, "every", 30);
+        TorchThreads.UseForProcess(o.Threads); // process-wide; the trainer never sets it
         var clock = Stopwatch.StartNew();
         RatingDataset data = MovieLensLoader.Load(folder);
         Console.WriteLine(Invariant($"loaded {data.UserCount} users, {data.ItemCount} items, {data.Ratings.Length} ratings in {clock.Elapsed.TotalSeconds:F1} s; torch threads {torch.get_num_threads()}"));
@@ -198,6 +199,7 @@ internal static class Tools
         }
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
         string run = Path.Combine(Path.GetTempPath(), "rankservice-gc-stress-" + Guid.NewGuid().ToString("N"));
+        TorchThreads.UseForProcess(1);
         TrainingResult result = new Trainer(new TrainingOptions { Epochs = Int(a, "epochs", 3), BatchSize = 16, EmbeddingDim = 16, NegativesPerList = 50, Threads = 1 }).Train(data, run);
         Directory.Delete(run, recursive: true);
         stop.Cancel();

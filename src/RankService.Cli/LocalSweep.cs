@@ -60,6 +60,7 @@ internal static class LocalSweep
             {
                 TrainingOptions options = config with { Seed = seed };
                 string run = Path.Combine(sweepFolder, $"{c + 1:D3}-seed{seed}");
+                TorchThreads.UseForProcess(options.Threads); // the sweep trains one run at a time: see TorchThreads
                 TrainingResult result = new Trainer(options).Train(data, run);
                 entry.Validation.Add(result.BestValidation);
                 entry.Test.Add(result.Test);

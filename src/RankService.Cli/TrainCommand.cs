@@ -69,6 +69,7 @@ internal static class TrainCommand
             Console.WriteLine("stopping after the current batch...");
         };
 
+        TorchThreads.UseForProcess(options.Threads); // once per process, before training: see TorchThreads
         var trainer = new Trainer(options);
         TrainingResult result = live is null
             ? trainer.Train(data, run, new SynchronousProgress<EpochReport>(TrainingProgress.PrintEpoch), cancel.Token)

@@ -9,6 +9,7 @@ using RankService.Api.Jobs;
 using RankService.Api.Options;
 using RankService.Api.Security;
 using RankService.Api.Serving;
+using RankService.Ranking.Training;
 
 namespace RankService.Api.Extensions;
 
@@ -50,6 +51,8 @@ public static class JobsExtensions
             services.AddHangfireServer((provider, server) =>
             {
                 JobsOptions jobs = provider.GetRequiredService<IOptions<JobsOptions>>().Value;
+                // Once, before any worker trains: the thread count is the process's, not a job's (see TorchThreads).
+                TorchThreads.UseForProcess(jobs.TrainingThreads);
                 server.Queues = [JobsOptions.TrainingQueue];
                 server.WorkerCount = jobs.WorkerCount;
                 server.ShutdownTimeout = jobs.ShutdownTimeout;

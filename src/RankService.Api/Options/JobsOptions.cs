@@ -42,7 +42,10 @@ public sealed class JobsOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Intra-op threads for training; 0 = one per core.</summary>
+    /// <summary>
+    /// Intra-op threads for training, set once for the whole process when the Hangfire server starts (libtorch has one
+    /// count per process; concurrent jobs share it); 0 = one per core.
+    /// </summary>
     [Range(0, 1024)]
     public int TrainingThreads { get; set; }
 }

@@ -45,16 +45,18 @@ public static class BprMatrixFactorization
     {
         ArgumentNullException.ThrowIfNull(split);
         ArgumentNullException.ThrowIfNull(options);
-        torch.manual_seed(options.Seed);
         var rng = new Random(options.Seed);
-        var model = new TwoTowerModel(split.UserCount, split.ItemCount, new ModelOptions { EmbeddingDim = options.EmbeddingDim, ItemBias = false });
+        // The run's own generator: libtorch's global one is shared by every training in the process.
+        using var generator = new Generator(unchecked((ulong)options.Seed), CPU);
+        var model = new TwoTowerModel(split.UserCount, split.ItemCount, new ModelOptions { EmbeddingDim = options.EmbeddingDim, ItemBias = false }, init: generator);
         using (no_grad())
         {
             // RecBole's BPR initialises both tables with xavier_normal_: std = sqrt(2 / (rows + dim)), about 0.045 for
-            // ml-100k's users and 0.034 for its items, a third of the two-tower model's N(0, 0.1).
+            // ml-100k's users and 0.034 for its items, a third of the two-tower model's N(0, 0.1). Written out, as
+            // nn.init.xavier_normal_ takes no generator.
             foreach (Parameter p in model.parameters())
             {
-                nn.init.xavier_normal_(p);
+                p.normal_(0, Math.Sqrt(2.0 / (p.shape[0] + p.shape[1])), generator);
             }
         }
         using var optimizer = new AdamOptimizer(model.parameters(), options.LearningRate, options.WeightDecay);

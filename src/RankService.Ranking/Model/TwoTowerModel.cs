@@ -14,6 +14,8 @@ namespace RankService.Ranking.Model;
 /// </list>
 /// Forward: users [lists] (long), items [lists, positions] (long) to scores [lists, positions].
 /// Field names are state-dict keys: renaming one breaks every saved checkpoint.
+/// Every random draw (initialisation, dropout masks) comes from generators the caller owns, never from libtorch's
+/// process-global generator, so two models trained side by side in one process do not change each other.
 /// </summary>
 public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
 {
@@ -25,8 +27,8 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     private readonly Embedding item_embedding;
     private readonly Sequential user_tower;
     private readonly Sequential item_tower;
-    private readonly Linear? head_user;
-    private readonly Linear? head_item;
+    private readonly LinearLayer? head_user;
+    private readonly LinearLayer? head_item;
     private readonly Sequential? head_rest;
     private readonly Embedding? item_bias;
 
@@ -37,7 +39,11 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     /// Embedding tables (and item biases) get sparse gradients holding only the rows a batch used, for lazy optimiser
     /// updates on large catalogues (<see cref="Training.TrainingOptions.EmbeddingUpdates"/>); the maths is unchanged.
     /// </param>
-    public TwoTowerModel(int userCount, int itemCount, ModelOptions options, bool sparseGradients = false) : base(nameof(TwoTowerModel))
+    /// <param name="init">
+    /// Draws the initial weights (a CPU generator; the trainer seeds it from the run's seed). Without one, a generator
+    /// seeded with 0: for a model whose weights are about to be loaded, or a test.
+    /// </param>
+    public TwoTowerModel(int userCount, int itemCount, ModelOptions options, bool sparseGradients = false, Generator? init = null) : base(nameof(TwoTowerModel))
     {
         if (!Heads.Contains(options.Head))
         {
@@ -48,47 +54,52 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         ItemCount = itemCount;
         int dim = options.EmbeddingDim;
         SparseGradients = sparseGradients;
-        user_embedding = Embedding(userCount, dim, sparse: sparseGradients);
-        item_embedding = Embedding(itemCount, dim, sparse: sparseGradients);
+        using Generator? fallback = init is null ? new Generator(0, CPU) : null;
+        Generator generator = init ?? fallback!;
         // Small initial vectors: N(0, 1) embeddings give dot products of size ~dim and saturate every loss.
-        using (no_grad())
-        {
-            init.normal_(user_embedding.weight!, 0, 0.1);
-            init.normal_(item_embedding.weight!, 0, 0.1);
-        }
+        user_embedding = Table(empty(userCount, dim).normal_(0, 0.1, generator), sparseGradients);
+        item_embedding = Table(empty(itemCount, dim).normal_(0, 0.1, generator), sparseGradients);
 
         bool dot = options.Head == DotHead;
-        user_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout);
-        item_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout);
+        user_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout, generator);
+        item_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout, generator);
         if (!dot)
         {
             int hidden = options.HiddenSizes.Count > 0 ? options.HiddenSizes[0] : dim;
-            head_user = Linear(dim, hidden);
-            head_item = Linear(dim, hidden, hasBias: false);
+            head_user = new LinearLayer(dim, hidden, generator);
+            head_item = new LinearLayer(dim, hidden, generator, hasBias: false);
             var rest = new List<Module<Tensor, Tensor>> { ReLU() };
             if (options.Dropout > 0)
             {
-                rest.Add(Dropout(options.Dropout));
+                rest.Add(new GeneratorDropout(options.Dropout));
             }
             int width = hidden;
             foreach (int size in options.HiddenSizes.Skip(1))
             {
-                rest.Add(Linear(width, size));
+                rest.Add(new LinearLayer(width, size, generator));
                 rest.Add(ReLU());
                 width = size;
             }
-            rest.Add(Linear(width, 1));
+            rest.Add(new LinearLayer(width, 1, generator));
             head_rest = Sequential(rest);
         }
         if (options.ItemBias)
         {
-            item_bias = Embedding(itemCount, 1, sparse: sparseGradients);
-            using (no_grad())
-            {
-                init.zeros_(item_bias.weight!);
-            }
+            item_bias = Table(zeros(itemCount, 1), sparseGradients);
         }
         RegisterComponents();
+    }
+
+    /// <summary>
+    /// Draws every dropout mask in training from <paramref name="generator"/> (the trainer's per-epoch generator, on
+    /// the model's device); not owned. Training with dropout and no generator throws. Null clears it.
+    /// </summary>
+    public void UseDropoutGenerator(Generator? generator)
+    {
+        foreach (GeneratorDropout dropout in modules().OfType<GeneratorDropout>())
+        {
+            dropout.Generator = generator;
+        }
     }
 
     public ModelOptions Options { get; }
@@ -153,10 +164,10 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         foreach (Module<Tensor, Tensor> module in head_rest.children().OfType<Module<Tensor, Tensor>>())
         {
-            if (module is Linear linear)
+            if (module is LinearLayer linear)
             {
-                Tensor w = linear.weight!.detach().to(CPU).contiguous();
-                Tensor b = linear.bias!.detach().to(CPU).contiguous();
+                Tensor w = linear.Weight.detach().to(CPU).contiguous();
+                Tensor b = linear.Bias!.detach().to(CPU).contiguous();
                 layers.Add((w.data<float>().ToArray(), b.data<float>().ToArray(), (int)w.shape[1], (int)w.shape[0]));
             }
         }
@@ -171,25 +182,40 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         }
         // Each distinct item in the batch goes through the item tower once, then is gathered into the lists.
         (Tensor unique, Tensor? inverse, Tensor? _) = items.unique(sorted: false, return_inverse: true);
-        Tensor itemSide = ItemVectors(unique)[inverse!];
-        Tensor bias = ItemBiases(unique)[inverse!];
+        // index_select, not t[inverse]: the backward of advanced indexing is index_put_ with accumulate, which libtorch
+        // runs on CPU with parallel atomic float adds above 32768 elements, so the sums (and the model's last bits)
+        // changed from run to run. index_select's backward, index_add_, adds in a fixed order.
+        Tensor flat = inverse!.flatten();
+        Tensor itemSide = ItemVectors(unique).index_select(0, flat).view([.. items.shape, -1]);
+        Tensor bias = ItemBiases(unique).index_select(0, flat).view(items.shape);
         return Combine(UserVectors(users), itemSide, bias);
     }
 
-    private static Sequential Tower(int dim, IReadOnlyList<int> hidden, double dropout)
+    /// <summary>
+    /// An embedding table holding <paramref name="weights"/>. TorchSharp's Embedding initialises its table from the
+    /// global generator; an empty one draws nothing, and the weights replace it (same state-dict key, <c>weight</c>).
+    /// </summary>
+    private static Embedding Table(Tensor weights, bool sparseGradients)
+    {
+        Embedding table = Embedding(0, weights.shape[1], sparse: sparseGradients);
+        table.weight = new Parameter(weights);
+        return table;
+    }
+
+    private static Sequential Tower(int dim, IReadOnlyList<int> hidden, double dropout, Generator generator)
     {
         var layers = new List<Module<Tensor, Tensor>>();
         int width = dim;
         for (int i = 0; i < hidden.Count; i++)
         {
-            layers.Add(Linear(width, hidden[i]));
+            layers.Add(new LinearLayer(width, hidden[i], generator));
             width = hidden[i];
             if (i < hidden.Count - 1)
             {
                 layers.Add(ReLU());
                 if (dropout > 0)
                 {
-                    layers.Add(Dropout(dropout));
+                    layers.Add(new GeneratorDropout(dropout));
                 }
             }
         }

@@ -27,9 +27,9 @@ internal sealed class EpochRunner(
     public EpochOutcome Run(int epoch, CancellationToken cancellationToken)
     {
         int epochSeed = Trainer.EpochSeed(options.Seed, epoch);
-        torch.manual_seed(epochSeed);
         var rng = new Random(epochSeed);
         using var generator = new Generator((ulong)epochSeed, device);
+        model.UseDropoutGenerator(generator);
         model.train();
         double total = 0;
         var parts = new Dictionary<string, double>();

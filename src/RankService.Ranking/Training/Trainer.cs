@@ -69,10 +69,6 @@ public sealed class Trainer
     {
         TrainingOptions o = _options;
         Profile?.Restart();
-        if (o.Threads > 0)
-        {
-            torch.set_num_threads(o.Threads);
-        }
         Device device = DeviceSelector.Resolve(o.Device);
         UserSplit split = EvaluationProtocol.Split(data, o.Protocol, o.SplitSeed);
         var batcher = new ListBatcher(split, o.MaxListSize, o.NegativesPerList, o.BatchSize);
@@ -174,8 +170,9 @@ public sealed class Trainer
     private (TwoTowerModel Model, AdamOptimizer Optimizer) Initialise(RatingDataset data, Device device, bool lazy)
     {
         TrainingOptions o = _options;
-        torch.manual_seed(o.Seed);
-        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy);
+        // Initial weights from a generator of the run's own: libtorch's global one is shared by concurrent runs.
+        using var init = new Generator(unchecked((ulong)o.Seed), CPU);
+        var model = new TwoTowerModel(data.UserCount, data.ItemCount, o.ToModelOptions(), lazy, init);
         model.to(device);
         return (model, new AdamOptimizer(model.parameters(), o.LearningRate, o.WeightDecay));
     }

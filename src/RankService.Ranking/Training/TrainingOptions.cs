@@ -70,6 +70,10 @@ public sealed partial record TrainingOptions
     [TrainingOption("Device: auto (CUDA when available), cpu or cuda.", ChoicesFrom = typeof(TrainingOptions), ChoicesMember = nameof(Devices))]
     public string Device { get; init; } = "auto";
 
+    /// <summary>
+    /// A process-wide libtorch setting: the CLI applies it once before a run (<see cref="TorchThreads"/>); the trainer
+    /// itself never sets it, and the service takes Jobs:TrainingThreads instead.
+    /// </summary>
     [TrainingOption("Intra-op threads for CPU training; 0 = one per core.", Min = 0, Max = 1024, HostOnly = true)]
     public int Threads { get; init; }
 
