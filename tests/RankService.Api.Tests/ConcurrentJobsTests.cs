@@ -10,23 +10,8 @@ namespace RankService.Api.Tests;
 /// Two training workers in one service: jobs running at the same time each give the model they give alone (each run
 /// owns its random generators; libtorch's global one is shared by the whole process), and both serve.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in DisposeAsync (IAsyncLifetime).")]
-public sealed class ConcurrentJobsTests : IAsyncLifetime
+public sealed class ConcurrentJobsTests() : HostPerTest(new Dictionary<string, string?> { ["Jobs:WorkerCount"] = "2" })
 {
-    private readonly ApiHost _host = new(overrides: new Dictionary<string, string?> { ["Jobs:WorkerCount"] = "2" });
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _host.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public async Task Two_workers_train_two_jobs_at_once_and_each_gives_its_solo_weights_and_serves()
@@ -34,17 +19,17 @@ public sealed class ConcurrentJobsTests : IAsyncLifetime
         // Different random draws: towers with dropout, and the MLP head with dropout and sampled pairs.
         object towers = new { epochs = 8, seed = 5, hiddenSizes = new[] { 24, 16 }, dropout = 0.3 };
         object head = new { epochs = 8, seed = 9, head = "concat-mlp", hiddenSizes = new[] { 24 }, dropout = 0.2, loss = "pairwise-logistic" };
-        JobView a = await ApiHost.PostJobAsync(_client, towers);
-        JobView b = await ApiHost.PostJobAsync(_client, head);
+        JobView a = await ApiHost.PostJobAsync(Client, towers);
+        JobView b = await ApiHost.PostJobAsync(Client, head);
 
         await WaitUntilBothRunAsync(a.Id, b.Id);
-        JobView togetherA = await ApiHost.WaitForStateAsync(_client, a.Id, JobState.Succeeded);
-        JobView togetherB = await ApiHost.WaitForStateAsync(_client, b.Id, JobState.Succeeded);
+        JobView togetherA = await ApiHost.WaitForStateAsync(Client, a.Id, JobState.Succeeded);
+        JobView togetherB = await ApiHost.WaitForStateAsync(Client, b.Id, JobState.Succeeded);
         Assert.True(togetherA.StartedAt < togetherB.FinishedAt && togetherB.StartedAt < togetherA.FinishedAt, "the two jobs overlapped");
 
         // The same options again, one job at a time.
-        JobView soloA = await ApiHost.WaitForStateAsync(_client, (await ApiHost.PostJobAsync(_client, towers)).Id, JobState.Succeeded);
-        JobView soloB = await ApiHost.WaitForStateAsync(_client, (await ApiHost.PostJobAsync(_client, head)).Id, JobState.Succeeded);
+        JobView soloA = await ApiHost.WaitForStateAsync(Client, (await ApiHost.PostJobAsync(Client, towers)).Id, JobState.Succeeded);
+        JobView soloB = await ApiHost.WaitForStateAsync(Client, (await ApiHost.PostJobAsync(Client, head)).Id, JobState.Succeeded);
         Assert.True(soloA.FinishedAt <= soloB.StartedAt, "the solo jobs ran one after the other");
 
         Assert.Equal(WeightsSha256(soloA), WeightsSha256(togetherA));
@@ -53,8 +38,8 @@ public sealed class ConcurrentJobsTests : IAsyncLifetime
 
         foreach (string id in new[] { a.Id, b.Id })
         {
-            Assert.Equal(HttpStatusCode.OK, (await _client.PostAsync(new Uri($"/models/{id}/activate", UriKind.Relative), null)).StatusCode);
-            HttpResponseMessage response = await _client.GetAsync(new Uri("/users/1/ranking?k=5", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, (await Client.PostAsync(new Uri($"/models/{id}/activate", UriKind.Relative), null)).StatusCode);
+            HttpResponseMessage response = await Client.GetAsync(new Uri("/users/1/ranking?k=5", UriKind.Relative));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             RankingResponse ranking = (await response.Content.ReadFromJsonAsync<RankingResponse>(ApiHost.Json))!;
             Assert.Equal(id, ranking.ModelJobId);
@@ -67,8 +52,8 @@ public sealed class ConcurrentJobsTests : IAsyncLifetime
     {
         for (int attempt = 0; attempt < 30_000; attempt++)
         {
-            JobView a = await ApiHost.GetJobAsync(_client, first);
-            JobView b = await ApiHost.GetJobAsync(_client, second);
+            JobView a = await ApiHost.GetJobAsync(Client, first);
+            JobView b = await ApiHost.GetJobAsync(Client, second);
             if (a.State == JobState.Running && b.State == JobState.Running)
             {
                 return;
@@ -80,5 +65,5 @@ public sealed class ConcurrentJobsTests : IAsyncLifetime
     }
 
     private string WeightsSha256(JobView job) =>
-        CheckpointStore.ReadVerified(Path.Combine(_host.ArtifactsRoot, "jobs", job.Id, job.Checkpoint!)).Manifest.WeightsSha256;
+        CheckpointStore.ReadVerified(Path.Combine(Host.ArtifactsRoot, "jobs", job.Id, job.Checkpoint!)).Manifest.WeightsSha256;
 }

@@ -39,3 +39,19 @@ public class ServiceFixture(IReadOnlyDictionary<string, string?>? overrides = nu
 
 /// <summary>A host with no model yet: bad requests, and rankings before any training.</summary>
 public sealed class EmptyService() : ServiceFixture;
+
+/// <summary>
+/// The base of test classes whose every test owns a fresh host (xunit makes one instance of the class per test), so no
+/// job of one test queues before another's.
+/// </summary>
+public abstract class HostPerTest(IReadOnlyDictionary<string, string?>? overrides = null) : IAsyncLifetime
+{
+    private readonly ServiceFixture _service = new(overrides);
+
+    protected ApiHost Host => _service.Host;
+    protected HttpClient Client => _service.Client;
+
+    public Task InitializeAsync() => _service.InitializeAsync();
+
+    public Task DisposeAsync() => _service.DisposeAsync();
+}

@@ -11,23 +11,8 @@ namespace RankService.Api.Tests.Jobs;
 /// fault seam for that job's files only: the job fails with the OS's message, what it wrote before stays valid, and the
 /// model already serving keeps serving.
 /// </summary>
-[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "Disposed in DisposeAsync (IAsyncLifetime).")]
-public sealed class WriteFailureTests : IAsyncLifetime
+public sealed class WriteFailureTests() : HostPerTest()
 {
-    private readonly ApiHost _host = new();
-    private HttpClient _client = null!;
-
-    public Task InitializeAsync()
-    {
-        _client = _host.CreateClient();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _host.DisposeAsync();
-    }
 
     [Fact]
     public async Task A_checkpoint_write_that_fails_fails_the_job_with_the_os_message_its_earlier_checkpoint_still_loads_and_serving_continues()
@@ -38,8 +23,8 @@ public sealed class WriteFailureTests : IAsyncLifetime
         // Every checkpoint write of the new job after its first epoch was reported fails.
         using (AtomicFile.InjectFault(p => IsOtherJobAfterFirstEpoch(p, serving.Id) && p.Contains(checkpoints, StringComparison.Ordinal) ? DiskFull(p) : null))
         {
-            JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 5, patience = 0 });
-            failed = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Failed);
+            JobView job = await ApiHost.PostJobAsync(Client, new { epochs = 5, patience = 0 });
+            failed = await ApiHost.WaitForStateAsync(Client, job.Id, JobState.Failed);
         }
 
         Assert.StartsWith("No space left on device : '", failed.Error, StringComparison.Ordinal);
@@ -50,7 +35,7 @@ public sealed class WriteFailureTests : IAsyncLifetime
         JobRecord onDisk = ReadStatus(failed.Id);
         Assert.Equal((JobState.Failed, failed.Error), (onDisk.State, onDisk.Error));
         // The best checkpoint of epoch 1 is intact: it verifies and loads; no temporary file was left beside it.
-        string folder = Path.Combine(_host.ArtifactsRoot, "jobs", failed.Id);
+        string folder = Path.Combine(Host.ArtifactsRoot, "jobs", failed.Id);
         using (LoadedCheckpoint loaded = CheckpointStore.Load(Path.Combine(folder, failed.Checkpoint!)))
         {
             Assert.Equal(1, loaded.Manifest.Epoch);
@@ -68,9 +53,9 @@ public sealed class WriteFailureTests : IAsyncLifetime
         // The disk refuses the new job's status record from its first epoch on, the failure record included.
         using (AtomicFile.InjectFault(p => IsOtherJobAfterFirstEpoch(p, serving.Id) && Path.GetFileName(p) == "status.json" ? DiskFull(p) : null))
         {
-            JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 5, patience = 0 });
+            JobView job = await ApiHost.PostJobAsync(Client, new { epochs = 5, patience = 0 });
             jobId = job.Id;
-            failed = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Failed);
+            failed = await ApiHost.WaitForStateAsync(Client, job.Id, JobState.Failed);
         }
 
         Assert.StartsWith("No space left on device : '", failed.Error, StringComparison.Ordinal);
@@ -83,15 +68,15 @@ public sealed class WriteFailureTests : IAsyncLifetime
 
     private async Task<JobView> TrainServingModelAsync()
     {
-        JobView job = await ApiHost.PostJobAsync(_client, new { epochs = 2 });
-        JobView done = await ApiHost.WaitForStateAsync(_client, job.Id, JobState.Succeeded);
+        JobView job = await ApiHost.PostJobAsync(Client, new { epochs = 2 });
+        JobView done = await ApiHost.WaitForStateAsync(Client, job.Id, JobState.Succeeded);
         await AssertServesAsync(done.Id);
         return done;
     }
 
     private async Task AssertServesAsync(string jobId)
     {
-        RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/1/ranking", ApiHost.Json))!;
+        RankingResponse ranking = (await Client.GetFromJsonAsync<RankingResponse>("/users/1/ranking", ApiHost.Json))!;
         Assert.Equal(jobId, ranking.ModelJobId);
         Assert.NotEmpty(ranking.Items);
     }
@@ -99,7 +84,7 @@ public sealed class WriteFailureTests : IAsyncLifetime
     /// <summary>A file of this host's jobs other than <paramref name="servingId"/> whose first epoch was reported.</summary>
     private bool IsOtherJobAfterFirstEpoch(string path, string servingId)
     {
-        string jobs = Path.Combine(_host.ArtifactsRoot, "jobs") + Path.DirectorySeparatorChar;
+        string jobs = Path.Combine(Host.ArtifactsRoot, "jobs") + Path.DirectorySeparatorChar;
         if (!path.StartsWith(jobs, StringComparison.Ordinal))
         {
             return false;
@@ -112,5 +97,5 @@ public sealed class WriteFailureTests : IAsyncLifetime
     private static IOException DiskFull(string path) => new($"No space left on device : '{path}'", 28);
 
     private JobRecord ReadStatus(string id) =>
-        JsonSerializer.Deserialize<JobRecord>(File.ReadAllBytes(Path.Combine(_host.ArtifactsRoot, "jobs", id, "status.json")), JobStore.Json)!;
+        JsonSerializer.Deserialize<JobRecord>(File.ReadAllBytes(Path.Combine(Host.ArtifactsRoot, "jobs", id, "status.json")), JobStore.Json)!;
 }
