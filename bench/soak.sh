@@ -3,8 +3,8 @@
 # machine (Release build, 127.0.0.1 only), for DURATION while
 #  - wrk (1 thread, 16 connections) asks for rankings of random known ml-100k users, in SAMPLE-second runs, so each
 #    minute has its own request count, status classes and p50 / p99 / max latency;
-#  - a short job (ml-100k and synthetic in turn, 1-3 epochs, dim 16, ListMLE, no early stopping) is posted every
-#    JOB_EVERY seconds, and every third one is cancelled CANCEL_AFTER seconds later;
+#  - a short job (ml-100k and synthetic in turn, 1-3 epochs, small dims, no early stopping) is posted every JOB_EVERY
+#    seconds; every third one (ml-100k, 3 epochs) is cancelled once it trains (after CANCEL_AFTER s if still queued);
 #  - a trained model is activated by hand (POST /models/{id}/activate) every ACTIVATE_EVERY seconds;
 #  - worker-2 is killed with kill -9 every KILL_EVERY seconds (waiting up to KILL_WAIT s for it to be training, so a
 #    job is lost with it) and started again RESTART_AFTER seconds later; its job must resume and succeed.
@@ -15,7 +15,7 @@
 # 10 % for the processes that ran throughout), and that every succeeded job's metrics history has each epoch once.
 # Exits 1 when a check fails (after printing and appending the table).
 # Usage: bench/soak.sh   env: DURATION (20m; s or m suffix), SAMPLE (60), JOB_EVERY (30), CANCEL_EVERY (3),
-#        CANCEL_AFTER (5), ACTIVATE_EVERY (120), KILL_EVERY (300), KILL_WAIT (60), RESTART_AFTER (5), DRAIN (900),
+#        CANCEL_AFTER (10), ACTIVATE_EVERY (120), KILL_EVERY (300), KILL_WAIT (60), RESTART_AFTER (5), DRAIN (900),
 #        INVISIBILITY (00:00:30, Jobs:InvisibilityTimeout), ML100K (data folder), BENCH_PORT (5391; workers +1, +2),
 #        SOAK_POSTGRES (connection string; default the .ci/run database on 127.0.0.1, started and created when
 #        missing and run as root), LABEL (words added to the table's title), NO_APPEND=1
@@ -25,7 +25,7 @@ source bench/lib/service.sh
 seconds_of() { case "$1" in *m) echo $(( ${1%m} * 60 ));; *s) echo "${1%s}";; *) echo "$1";; esac; }
 duration_arg="${DURATION:-20m}"
 duration="$(seconds_of "$duration_arg")"
-sample="${SAMPLE:-60}" job_every="${JOB_EVERY:-30}" cancel_every="${CANCEL_EVERY:-3}" cancel_after="${CANCEL_AFTER:-5}"
+sample="${SAMPLE:-60}" job_every="${JOB_EVERY:-30}" cancel_every="${CANCEL_EVERY:-3}" cancel_after="${CANCEL_AFTER:-10}"
 activate_every="${ACTIVATE_EVERY:-120}" kill_every="${KILL_EVERY:-300}" kill_wait="${KILL_WAIT:-60}"
 restart_after="${RESTART_AFTER:-5}" drain="${DRAIN:-900}" invisibility="${INVISIBILITY:-00:00:30}"
 data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
@@ -88,11 +88,14 @@ http() {
 json() { python3 -c "import json,sys; d=json.load(open('$out/body.json')); print($1)"; }
 # jget KEY: the first "KEY": string or number of the last body, without a Python start (the loop polls with it).
 jget() { { grep -oE "\"$1\":(\"[^\"]*\"|[0-9.]+)" "$out/body.json" || true; } | sed -n '1{s/^"[^"]*"://; s/"//g; p}'; }
-# job_body N: the Nth job (1-based) of the run: ml-100k (softmax over lists of up to 1000, dim 32, batch 8: a few
-# seconds an epoch, long enough to be cancelled or killed while training) and synthetic in turn, 1-3 epochs.
+# job_body N: the Nth kept job (1-based): ml-100k (softmax over lists of up to 1000, dim 32, batch 8: a few seconds
+# an epoch, long enough to be killed while training) and synthetic in turn, 1-3 epochs. job_body 0: a job to cancel
+# (ml-100k, 3 epochs, so that the cancel finds it training).
 job_body() {
-  local epochs=$(( ($1 - 1) % 3 + 1 ))
-  if (( $1 % 2 == 1 )); then
+  local epochs=$(( ($1 + 2) % 3 + 1 ))
+  if (( $1 == 0 )); then
+    echo '{"dataset":"ml-100k","epochs":3,"embeddingDim":32,"batchSize":8,"patience":0}'
+  elif (( $1 % 2 == 1 )); then
     echo "{\"dataset\":\"ml-100k\",\"epochs\":$epochs,\"embeddingDim\":32,\"batchSize\":8,\"patience\":0}"
   else
     echo "{\"dataset\":\"synthetic\",\"epochs\":$epochs,\"embeddingDim\":16,\"batchSize\":4,\"patience\":0}"
@@ -151,26 +154,24 @@ t0=$SECONDS end=$((SECONDS + duration))
 ) &
 loader=$!
 
-jobs_posted=$warmup_jobs activations=0 activations_ok=0 kills=0
+jobs_posted=$warmup_jobs kept=$warmup_jobs activations=0 activations_ok=0 kills=0
 next_job=$((t0 + job_every)) next_activate=$((t0 + activate_every)) next_kill=$((t0 + kill_every))
 kill_since="" restart_at=""
-declare -A cancel_at=()
 log "soak: ${duration} s"
 while (( SECONDS < end )); do
   now=$SECONDS
   if (( now >= next_job )); then
     jobs_posted=$((jobs_posted + 1)); next_job=$((next_job + job_every))
-    cancel=0; (( (jobs_posted - warmup_jobs) % cancel_every == 0 )) && cancel=1
-    id="$(submit "$(job_body "$jobs_posted")" "$cancel")"
-    [[ -n "$id" && $cancel == 1 ]] && cancel_at[$id]=$((now + cancel_after))
+    if (( (jobs_posted - warmup_jobs) % cancel_every == 0 )); then cancel=1 body="$(job_body 0)"
+    else cancel=0 kept=$((kept + 1)) body="$(job_body "$kept")"; fi
+    id="$(submit "$body" "$cancel")"
     log "job $jobs_posted: $id$([[ $cancel == 1 ]] && echo ' (to cancel)')"
-  fi
-  # A job to cancel is cancelled once it trains, or CANCEL_AFTER seconds after it was posted if still queued.
-  for id in "${!cancel_at[@]}"; do
-    if (( now >= cancel_at[$id] )) || [[ "$(state_of "$id")" != queued ]]; then
-      log "cancel $id ($(state_of "$id")): $(http DELETE "/jobs/$id")"; unset "cancel_at[$id]"
+    if [[ -n "$id" && $cancel == 1 ]]; then
+      # Cancelled as soon as it trains (a few seconds an epoch), or after CANCEL_AFTER s if it is still queued.
+      for _ in $(seq 1 $((cancel_after * 4))); do [[ "$(state_of "$id")" == queued ]] || break; sleep 0.25; done
+      log "cancel $id ($(state_of "$id")): $(http DELETE "/jobs/$id")"
     fi
-  done
+  fi
   if (( now >= next_activate )); then
     next_activate=$((next_activate + activate_every)); activations=$((activations + 1))
     if [[ "$(http GET /models)" == 200 ]]; then
@@ -194,12 +195,13 @@ while (( SECONDS < end )); do
   fi
   if [[ -n "$restart_at" ]] && (( now >= restart_at )); then
     svc_node_restart worker-2; restart_at=""; log "worker-2 started again (pid ${NODE_PID[worker-2]})"
+    # Not waited for here: the loop goes on while it starts; a kill before it trains loses nothing, which is logged.
   fi
   if [[ -n "$kill_since" ]]; then sleep 0.3; else sleep 1; fi
 done
 wait "$loader"; loader=""
 if [[ -n "$restart_at" ]]; then svc_node_restart worker-2; fi
-for id in "${!cancel_at[@]}"; do log "cancel $id: $(http DELETE "/jobs/$id")"; done
+svc_node_wait worker-2
 
 log "draining: waiting up to ${drain} s for the last jobs"
 drain_end=$((SECONDS + drain))
@@ -223,8 +225,11 @@ print(json.dumps({'id': '$id', 'dataset': '$dataset', 'epochs': $epochs, 'cancel
   'error': j.get('error'), 'history': [e['epoch'] for e in m.get('epochs', [])]}))" >>"$out/final.jsonl"
 done <"$out/jobs.tsv"
 
-cmd="bench/soak.sh"; [[ -n "${DURATION:-}${JOB_EVERY:-}${ACTIVATE_EVERY:-}${KILL_EVERY:-}${SAMPLE:-}" ]] &&
-  cmd="DURATION=$duration_arg SAMPLE=$sample JOB_EVERY=$job_every ACTIVATE_EVERY=$activate_every KILL_EVERY=$kill_every $cmd"
+# The command as run: every setting given in the environment (LABEL is in the title).
+cmd="bench/soak.sh"
+for v in DRAIN RESTART_AFTER INVISIBILITY KILL_WAIT KILL_EVERY ACTIVATE_EVERY CANCEL_AFTER CANCEL_EVERY JOB_EVERY SAMPLE DURATION; do
+  [[ -n "${!v:-}" ]] && cmd="$v=${!v} $cmd"
+done
 python3 - "$out" "$cmd" "${LABEL:-}" "$duration" "$activations" "$activations_ok" "$kills" "$(nproc)" "$warmup_jobs" \
   "${start_stats[api]}" "${end_stats[api]}" "${start_stats[worker-1]}" "${end_stats[worker-1]}" \
   "${start_stats[worker-2]}" "${end_stats[worker-2]}" >"$out/table.md" <<'PY' || status=$?
@@ -261,6 +266,8 @@ for j in unfinished:
     failures.append(f"job {j['id']} still {j['state']} after the drain")
 killed_ok = [j for j in jobs if j["id"] in killed and (j in succeeded or (j in cancelled and j["cancel"]))]
 bad_history = [j for j in succeeded if j["history"] != list(range(1, j["epochs"] + 1))]
+# A cancelled job stops early, but the epochs it did finish appear once each too.
+bad_history += [j for j in cancelled if j["history"] != list(range(1, len(j["history"]) + 1))]
 for j in bad_history:
     failures.append(f"job {j['id']} ({j['epochs']} epochs) has the metrics history epochs {j['history']}")
 growth_rows = []
@@ -287,7 +294,7 @@ print(f"| all | {total['requests']:,} | {total['s4xx']:,} | {total['bad']} | | |
 print()
 print("| jobs submitted | succeeded | cancelled | failed | unfinished | killed worker's jobs resumed and finished | metrics history: each epoch once |")
 print("|---|---|---|---|---|---|---|")
-print(f"| {len(jobs)} | {len(succeeded)} | {len(cancelled)} | {len(failed)} | {len(unfinished)} | {len(killed_ok)} of {len(killed)} | {len(succeeded) - len(bad_history)} of {len(succeeded)} succeeded |")
+print(f"| {len(jobs)} | {len(succeeded)} | {len(cancelled)} | {len(failed)} | {len(unfinished)} | {len(killed_ok)} of {len(killed)} | {len(succeeded) + len(cancelled) - len(bad_history)} of {len(succeeded) + len(cancelled)} succeeded or cancelled |")
 print()
 print("| process (after warm-up → end) | RSS MB | threads | open fds |")
 print("|---|---|---|---|")

@@ -49,29 +49,37 @@ svc_stop() {
 
 # Several processes on one machine (bench/soak.sh): named nodes besides the host above, each on its own port,
 # each stopped by svc_stop too. NODE_PID[name] is the process id, NODE_URL[name] its base address.
-declare -A NODE_PID=() NODE_URL=() NODE_ARGS=()
+declare -A NODE_PID=() NODE_URL=() NODE_ARGS=() NODE_LOG=()
 
-# svc_node_start OUT_DIR NAME PORT ARTIFACTS DATA_ROOT [VAR=value ...]: starts node NAME on 127.0.0.1:PORT (log
-# OUT_DIR/NAME.log) and waits until /health/live answers. The arguments are kept for svc_node_restart.
-svc_node_start() {
+# svc_node_launch OUT_DIR NAME PORT ARTIFACTS DATA_ROOT [VAR=value ...]: starts node NAME on 127.0.0.1:PORT (log
+# OUT_DIR/NAME.log) without waiting for it. The arguments are kept for svc_node_restart.
+svc_node_launch() {
   local out="$1" name="$2" port="$3"
   local url="http://127.0.0.1:$port"
   if curl -s -o /dev/null "$url/health/live"; then
     echo "port $port is already serving; stop that process first" >&2; return 1
   fi
-  NODE_ARGS[$name]="$(printf '%q ' "$@")"
+  NODE_ARGS[$name]="$(printf '%q ' "$@")" NODE_LOG[$name]="$out/$name.log"
   svc_exec "$out" "$out/$name.log" "$url" "${@:4}" &
   NODE_PID[$name]=$! NODE_URL[$name]="$url"
+}
+
+# svc_node_wait NAME: waits until node NAME answers /health/live; fails with its log if it exits first.
+svc_node_wait() {
+  local name="$1"
   for _ in $(seq 1 600); do
-    if curl -sf -o /dev/null "$url/health/live"; then return 0; fi
-    if ! kill -0 "${NODE_PID[$name]}" 2>/dev/null; then echo "$name exited; log:" >&2; tail -n 40 "$out/$name.log" >&2; return 1; fi
+    if curl -sf -o /dev/null "${NODE_URL[$name]}/health/live"; then return 0; fi
+    if ! kill -0 "${NODE_PID[$name]:-0}" 2>/dev/null; then echo "$name exited; log:" >&2; tail -n 40 "${NODE_LOG[$name]}" >&2; return 1; fi
     sleep 0.5
   done
   echo "$name not live after 300 s" >&2; return 1
 }
 
-# svc_node_restart NAME: starts NAME again with the arguments of its last svc_node_start.
-svc_node_restart() { eval "svc_node_start ${NODE_ARGS[$1]}"; }
+# svc_node_start OUT_DIR NAME PORT ARTIFACTS DATA_ROOT [VAR=value ...]: svc_node_launch, then svc_node_wait.
+svc_node_start() { svc_node_launch "$@" && svc_node_wait "$2"; }
+
+# svc_node_restart NAME: launches NAME again with the arguments of its last start (svc_node_wait waits for it).
+svc_node_restart() { eval "svc_node_launch ${NODE_ARGS[$1]}"; }
 
 # svc_node_kill NAME: SIGKILL, as when a machine dies (no shutdown code runs).
 svc_node_kill() {
