@@ -16,18 +16,21 @@
 # Exits 1 when a check fails (after printing and appending the table).
 # Usage: bench/soak.sh   env: DURATION (20m; s or m suffix), SAMPLE (60), JOB_EVERY (30), CANCEL_EVERY (3),
 #        CANCEL_AFTER (10), ACTIVATE_EVERY (120), KILL_EVERY (300), KILL_WAIT (60), RESTART_AFTER (5), DRAIN (900),
-#        INVISIBILITY (00:00:30, Jobs:InvisibilityTimeout), ML100K (data folder), BENCH_PORT (5391; workers +1, +2),
-#        SOAK_POSTGRES (connection string; default the .ci/run database on 127.0.0.1, started and created when
-#        missing and run as root), LABEL (words added to the table's title), NO_APPEND=1
+#        INVISIBILITY (00:00:30, Jobs:InvisibilityTimeout), WARMUP_PAIRS (6), ML100K (data folder),
+#        BENCH_PORT (5391; workers +1, +2), SOAK_POSTGRES (connection string; default the .ci/run database on
+#        127.0.0.1, started and created when missing and run as root), LABEL (words added to the table's title),
+#        KEEP_OUT=1 (keep the logs, artifacts and ledgers), NO_APPEND=1
+# Development on a busy machine: DURATION=3m JOB_EVERY=20 ACTIVATE_EVERY=40 KILL_EVERY=60 KILL_WAIT=40 NO_APPEND=1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/service.sh
+(( ${WARMUP_PAIRS:-6} >= 1 )) || { echo "WARMUP_PAIRS must be 1 or more (the rankings need a trained model)" >&2; exit 1; }
 seconds_of() { case "$1" in *m) echo $(( ${1%m} * 60 ));; *s) echo "${1%s}";; *) echo "$1";; esac; }
 duration_arg="${DURATION:-20m}"
 duration="$(seconds_of "$duration_arg")"
 sample="${SAMPLE:-60}" job_every="${JOB_EVERY:-30}" cancel_every="${CANCEL_EVERY:-3}" cancel_after="${CANCEL_AFTER:-10}"
 activate_every="${ACTIVATE_EVERY:-120}" kill_every="${KILL_EVERY:-300}" kill_wait="${KILL_WAIT:-60}"
-restart_after="${RESTART_AFTER:-5}" drain="${DRAIN:-900}" invisibility="${INVISIBILITY:-00:00:30}"
+restart_after="${RESTART_AFTER:-5}" drain="${DRAIN:-900}" warmup_pairs="${WARMUP_PAIRS:-6}" invisibility="${INVISIBILITY:-00:00:30}"
 data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
 pg="${SOAK_POSTGRES:-Host=127.0.0.1;Port=5432;Database=rankservice;Username=rankservice;Password=rankservice}"
 # libpq form of the same connection (psql reads the job table and drops the run's schema).
@@ -121,12 +124,13 @@ for line in sys.stdin:
     if line.strip(): print(json.loads(json.loads(line)[0]))'
 }
 
-# Warm-up: two pairs of jobs (ml-100k and synthetic posted together, so each worker likely trains both data sets)
-# before the first figures, so that start-to-end growth is not the first job's allocations.
-warmup_jobs=4
+# Warm-up: WARMUP_PAIRS pairs of jobs (ml-100k and synthetic posted together, so each worker trains both data sets)
+# before the first figures. A host's RSS climbs over its first ~10 such jobs and then only wanders (+-5 %), so a
+# shorter warm-up makes the growth check measure the warm-up, not a leak.
+warmup_jobs=$((2 * warmup_pairs))
 log "warm-up: $warmup_jobs jobs"
-for pair in 1 3; do
-  warm_a="$(submit "$(job_body $pair)" 0)" warm_b="$(submit "$(job_body $((pair + 1)))" 0)"
+for pair in $(seq 1 2 "$warmup_jobs"); do
+  warm_a="$(submit "$(job_body "$pair")" 0)" warm_b="$(submit "$(job_body $((pair + 1)))" 0)"
   [[ -n "$warm_a" && -n "$warm_b" ]] || { echo "the warm-up jobs were refused" >&2; exit 1; }
   svc_wait_job "$warm_a" succeeded 1200
   svc_wait_job "$warm_b" succeeded 1200
@@ -227,7 +231,7 @@ done <"$out/jobs.tsv"
 
 # The command as run: every setting given in the environment (LABEL is in the title).
 cmd="bench/soak.sh"
-for v in DRAIN RESTART_AFTER INVISIBILITY KILL_WAIT KILL_EVERY ACTIVATE_EVERY CANCEL_AFTER CANCEL_EVERY JOB_EVERY SAMPLE DURATION; do
+for v in WARMUP_PAIRS DRAIN RESTART_AFTER INVISIBILITY KILL_WAIT KILL_EVERY ACTIVATE_EVERY CANCEL_AFTER CANCEL_EVERY JOB_EVERY SAMPLE DURATION; do
   [[ -n "${!v:-}" ]] && cmd="$v=${!v} $cmd"
 done
 python3 - "$out" "$cmd" "${LABEL:-}" "$duration" "$activations" "$activations_ok" "$kills" "$(nproc)" "$warmup_jobs" \
