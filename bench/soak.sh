@@ -15,7 +15,7 @@
 # 10 % for the processes that ran throughout), and that every succeeded job's metrics history has each epoch once.
 # Exits 1 when a check fails (after printing and appending the table).
 # Usage: bench/soak.sh   env: DURATION (20m; s or m suffix), SAMPLE (60), JOB_EVERY (30), CANCEL_EVERY (3),
-#        CANCEL_AFTER (10), ACTIVATE_EVERY (120), KILL_EVERY (300), KILL_WAIT (60), RESTART_AFTER (5), DRAIN (900),
+#        CANCEL_AFTER (10), ACTIVATE_EVERY (120), KILL_EVERY (300), KILL_WAIT (120), RESTART_AFTER (5), DRAIN (900),
 #        INVISIBILITY (00:00:30, Jobs:InvisibilityTimeout), WARMUP_PAIRS (6), ML100K (data folder),
 #        BENCH_PORT (5391; workers +1, +2), SOAK_POSTGRES (connection string; default the .ci/run database on
 #        127.0.0.1, started and created when missing and run as root), LABEL (words added to the table's title),
@@ -29,7 +29,7 @@ seconds_of() { case "$1" in *m) echo $(( ${1%m} * 60 ));; *s) echo "${1%s}";; *)
 duration_arg="${DURATION:-20m}"
 duration="$(seconds_of "$duration_arg")"
 sample="${SAMPLE:-60}" job_every="${JOB_EVERY:-30}" cancel_every="${CANCEL_EVERY:-3}" cancel_after="${CANCEL_AFTER:-10}"
-activate_every="${ACTIVATE_EVERY:-120}" kill_every="${KILL_EVERY:-300}" kill_wait="${KILL_WAIT:-60}"
+activate_every="${ACTIVATE_EVERY:-120}" kill_every="${KILL_EVERY:-300}" kill_wait="${KILL_WAIT:-120}"
 restart_after="${RESTART_AFTER:-5}" drain="${DRAIN:-900}" warmup_pairs="${WARMUP_PAIRS:-6}" invisibility="${INVISIBILITY:-00:00:30}"
 data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
 pg="${SOAK_POSTGRES:-Host=127.0.0.1;Port=5432;Database=rankservice;Username=rankservice;Password=rankservice}"
@@ -115,6 +115,16 @@ submit() { # submit BODY CANCEL: posts a job and writes it to the ledger
 }
 state_of() { [[ "$(http GET "/jobs/$1")" == 200 ]] && jget state | tr '[:upper:]' '[:lower:]' || echo unknown; }
 epoch_of() { [[ "$(http GET "/jobs/$1")" == 200 ]] && jget epoch || echo 0; }
+# wait_succeeded ID: polls the job through http (so every answer is counted) until it succeeds; fails otherwise.
+wait_succeeded() {
+  local state=""
+  for _ in $(seq 1 2400); do
+    state="$(state_of "$1")"
+    case "$state" in succeeded) return 0;; failed|cancelled) break;; esac
+    sleep 0.5
+  done
+  echo "warm-up job $1 is $state: $(cat "$out/body.json")" >&2; return 1
+}
 # running_on PID: the RankService job ids that Hangfire shows as processing on that worker process.
 running_on() {
   psql "$pg_conn" -qAtc "SELECT j.arguments FROM \"$schema\".job j JOIN \"$schema\".state s ON s.id = j.stateid
@@ -132,8 +142,7 @@ log "warm-up: $warmup_jobs jobs"
 for pair in $(seq 1 2 "$warmup_jobs"); do
   warm_a="$(submit "$(job_body "$pair")" 0)" warm_b="$(submit "$(job_body $((pair + 1)))" 0)"
   [[ -n "$warm_a" && -n "$warm_b" ]] || { echo "the warm-up jobs were refused" >&2; exit 1; }
-  svc_wait_job "$warm_a" succeeded 1200
-  svc_wait_job "$warm_b" succeeded 1200
+  wait_succeeded "$warm_a"; wait_succeeded "$warm_b"
 done
 for _ in $(seq 1 120); do [[ "$(http GET "/users/1/ranking?dataset=ml-100k")" == 200 ]] && break; sleep 1; done
 wrk -t1 -c16 -d10s -s bench/lib/soak-ranking.lua "$BENCH_URL" >/dev/null
