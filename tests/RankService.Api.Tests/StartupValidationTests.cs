@@ -14,10 +14,22 @@ public sealed class StartupValidationTests
     [InlineData("Service:Role", "Worker", "Service:Role Api or Worker needs Jobs:Storage PostgreSql")]
     [InlineData("Jobs:Storage", "PostgreSql", "Jobs:Storage PostgreSql needs ConnectionStrings:Hangfire")]
     [InlineData("Jobs:InvisibilityTimeout", "00:00:01", "InvisibilityTimeout")]
-    public async Task An_invalid_setting_stops_the_host_at_start_naming_the_setting(string key, string value, string message)
+    [InlineData("Jobs:DashboardLocalOnly", "false", "needs Security:ApiKeyHashes")]
+    [InlineData("Security:ApiKeyHashes:0", "my-raw-secret-key", "Security:ApiKeyHashes:0 must be the SHA-256")]
+    [InlineData("Security:ApiKeyHashes:0", "5970534f6e73bdc900cc2868b6b9886f8eed452e0a6709358df14d5a37a92bcZ", "64 hex digits")]
+    [InlineData("Security:MaxRequestBodyBytes", "10", "MaxRequestBodyBytes")]
+    [InlineData("RateLimiting:Jobs:PermitLimit", "-1", "RateLimiting:Jobs:PermitLimit")]
+    [InlineData("RateLimiting:Rankings:Window", "00:00:00", "RateLimiting:Rankings:Window")]
+    public async Task An_invalid_setting_stops_the_host_at_start_naming_the_setting_without_echoing_a_key(string key, string value, string message)
     {
-        await using var host = new ApiHost(overrides: new Dictionary<string, string?> { [key] = value });
+        var overrides = new Dictionary<string, string?> { [key] = value };
+        if (key == "RateLimiting:Rankings:Window")
+        {
+            overrides["RateLimiting:Rankings:PermitLimit"] = "5"; // a window is only checked for a limit that is on
+        }
+        await using var host = new ApiHost(overrides: overrides, withApiKey: key != "Jobs:DashboardLocalOnly");
         OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => host.CreateClient());
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("my-raw-secret-key", error.Message, StringComparison.Ordinal);
     }
 }

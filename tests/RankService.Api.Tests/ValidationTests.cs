@@ -41,7 +41,14 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
     [InlineData("embeddingUpdates", """{"embeddingUpdates":"sparse"}""", "auto, dense, lazy")]
     [InlineData("device", """{"device":"tpu"}""", "auto, cpu, cuda")]
     [InlineData("protocol", """{"protocol":"random"}""", "temporal, recbole")]
-    public async Task Each_invalid_field_is_named_in_a_400_with_its_allowed_range(string field, string body, string allowed)
+    [InlineData("epochs", """{"epochs":"ten"}""", "epochs takes a whole number; got a JSON string")]
+    [InlineData("epochs", """{"epochs":2.5}""", "epochs takes a whole number; '2.5' is not one")]
+    [InlineData("hiddenSizes", """{"hiddenSizes":[64,"x"]}""", "hiddenSizes takes whole numbers")]
+    [InlineData("itemBias", """{"itemBias":"yes"}""", "itemBias takes true or false")]
+    [InlineData("training.epochs", """{"training":{"epochs":"ten"}}""", "training.epochs takes a whole number")]
+    [InlineData("training.epoch", """{"training":{"epoch":5}}""", "Unknown field 'training.epoch'")]
+    [InlineData("training", """{"training":[1]}""", "training takes a JSON object")]
+    public async Task Each_invalid_field_is_named_in_a_400_with_its_allowed_range_or_the_type_it_takes(string field, string body, string allowed)
     {
         HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
@@ -58,24 +65,6 @@ public sealed class ValidationTests(EmptyService service) : IClassFixture<EmptyS
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
         Assert.Equal(["dropout", "epochs", "loss"], errors.EnumerateObject().Select(p => p.Name).Order());
-    }
-
-    [Theory]
-    [InlineData("epochs", """{"epochs":"ten"}""", "epochs takes a whole number; got a JSON string")]
-    [InlineData("epochs", """{"epochs":2.5}""", "epochs takes a whole number; '2.5' is not one")]
-    [InlineData("hiddenSizes", """{"hiddenSizes":[64,"x"]}""", "hiddenSizes takes whole numbers")]
-    [InlineData("itemBias", """{"itemBias":"yes"}""", "itemBias takes true or false")]
-    [InlineData("training.epochs", """{"training":{"epochs":"ten"}}""", "training.epochs takes a whole number")]
-    [InlineData("training.epoch", """{"training":{"epoch":5}}""", "Unknown field 'training.epoch'")]
-    [InlineData("training", """{"training":[1]}""", "training takes a JSON object")]
-    public async Task A_field_of_the_wrong_json_type_is_named_in_a_400_with_the_type_it_takes(string field, string body, string message)
-    {
-        HttpResponseMessage response = await _client.PostAsync("/jobs", new StringContent(body, Encoding.UTF8, "application/json"));
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        JsonElement errors = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors");
-        Assert.Equal([field], errors.EnumerateObject().Select(p => p.Name));
-        Assert.Contains(message, errors.GetProperty(field)[0].GetString(), StringComparison.Ordinal);
     }
 
     [Theory]

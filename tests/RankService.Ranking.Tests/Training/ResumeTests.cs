@@ -11,16 +11,7 @@ public class ResumeTests
 {
     private static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 120, Items = 200, Seed = 7 });
 
-    private static TrainingOptions Options(int epochs) => new()
-    {
-        Epochs = epochs,
-        BatchSize = 16,
-        EmbeddingDim = 16,
-        NegativesPerList = 50,
-        WeightDecay = 1e-4,
-        Patience = 0,
-        Seed = 5,
-    };
+    private static TrainingOptions Options(int epochs) => SyntheticTraining.Options() with { Epochs = epochs, Seed = 5 };
 
     [Fact]
     public void A_run_stopped_after_k_epochs_resumes_after_epoch_k_and_finishes_all_epochs()
