@@ -53,14 +53,21 @@ public sealed class JobLifecycleTransitionTests
         return data;
     }
 
-    [Theory]
-    [MemberData(nameof(AllowedPairs))]
-    public void An_allowed_transition_leads_to_its_state_and_stamps_the_clock_time(JobState from, JobTransition transition)
+    /// <summary>A lifecycle on a clock at <see cref="Created"/>, a record brought to <paramref name="from"/>, then the clock moved to <see cref="Later"/>.</summary>
+    private static (JobLifecycle Lifecycle, JobRecord Record) InStateThenLater(JobState from)
     {
         var clock = new ManualClock(Created);
         var lifecycle = new JobLifecycle(clock);
         JobRecord record = InState(lifecycle, from);
         clock.Now = Later;
+        return (lifecycle, record);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllowedPairs))]
+    public void An_allowed_transition_leads_to_its_state_and_stamps_the_clock_time(JobState from, JobTransition transition)
+    {
+        (JobLifecycle lifecycle, JobRecord record) = InStateThenLater(from);
 
         JobRecord next = Apply(lifecycle, record, transition);
 
@@ -76,10 +83,7 @@ public sealed class JobLifecycleTransitionTests
     [MemberData(nameof(ForbiddenPairs))]
     public void A_forbidden_transition_is_refused_and_leaves_the_record_as_it_was(JobState from, JobTransition transition)
     {
-        var clock = new ManualClock(Created);
-        var lifecycle = new JobLifecycle(clock);
-        JobRecord record = InState(lifecycle, from);
-        clock.Now = Later;
+        (JobLifecycle lifecycle, JobRecord record) = InStateThenLater(from);
 
         Assert.False(JobLifecycle.Allows(record, transition));
         Assert.Same(record, Apply(lifecycle, record, transition));
