@@ -2,7 +2,7 @@ using RankService.Ranking.Data;
 
 namespace RankService.Cli;
 
-/// <summary>The data set of a command's <c>--data</c>: a MovieLens folder (downloaded when missing) or <c>synthetic</c>.</summary>
+/// <summary>The data set of a command's <c>--data</c>: a MovieLens folder or <c>synthetic</c>, loaded by <see cref="DatasetLoader"/>.</summary>
 internal static class CliData
 {
     /// <summary>Loads a data set for a command; a data error is printed to stderr (exit code 3 by convention).</summary>
@@ -21,19 +21,11 @@ internal static class CliData
         }
     }
 
-    public static RatingDataset Load(string data, bool skipMalformed)
-    {
-        if (string.Equals(data, "synthetic", StringComparison.OrdinalIgnoreCase))
+    /// <summary>A folder named after a known release (<c>data/ml-100k</c>) is downloaded when it holds no ratings file.</summary>
+    public static RatingDataset Load(string data, bool skipMalformed) =>
+        DatasetLoader.LoadAsync(data, new DatasetLoadOptions
         {
-            return SyntheticMovieLens.Generate(new SyntheticOptions());
-        }
-        string folder = Path.GetFullPath(data);
-        if (!Directory.Exists(folder) || !Directory.EnumerateFiles(folder).Any())
-        {
-            string root = Path.GetDirectoryName(folder)!;
-            Console.WriteLine($"{folder} is missing; downloading {Path.GetFileName(folder)} from GroupLens...");
-            folder = MovieLensDownloader.EnsureAsync(root, Path.GetFileName(folder)).GetAwaiter().GetResult();
-        }
-        return MovieLensLoader.Load(folder, new MovieLensLoadOptions { SkipMalformedLines = skipMalformed });
-    }
+            SkipMalformedLines = skipMalformed,
+            Progress = Console.WriteLine,
+        }).GetAwaiter().GetResult();
 }

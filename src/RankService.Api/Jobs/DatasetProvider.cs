@@ -13,24 +13,32 @@ public interface IDatasetProvider
 
 /// <summary>
 /// <c>synthetic</c> is generated from <see cref="SyntheticDataOptions"/>; any other name is the folder
-/// <c>{Data:Root}/{name}</c>, downloaded there first when it is missing, known and <c>Data:Download</c> is on.
+/// <c>{Data:Root}/{name}</c>, loaded by the shared <see cref="DatasetLoader"/> (downloaded there first when it holds no
+/// ratings file, is a known release and <c>Data:Download</c> is on).
 /// </summary>
 public sealed class MovieLensDatasetProvider(IOptions<DataOptions> options, IHttpClientFactory http) : IDatasetProvider
 {
     public RatingDataset Load(string name, CancellationToken cancellationToken)
     {
         DataOptions o = options.Value;
-        if (name == DataOptions.Synthetic)
+        SyntheticDataOptions s = o.SyntheticSet;
+        var load = new DatasetLoadOptions
         {
-            SyntheticDataOptions s = o.SyntheticSet;
-            return SyntheticMovieLens.Generate(new SyntheticOptions
+            Synthetic = new SyntheticOptions
             {
                 Users = s.Users,
                 Items = s.Items,
                 MinRatingsPerUser = s.MinRatingsPerUser,
                 MaxRatingsPerUser = s.MaxRatingsPerUser,
                 Seed = s.Seed,
-            });
+            },
+            Download = o.Download,
+            SkipMalformedLines = o.SkipMalformedLines,
+            MissingHint = $"Data:Download turns downloads of known releases on; Data:Root (env Data__Root) is the folder that must hold {Apis.Echo.Of(name)}/.",
+        };
+        if (name == DataOptions.Synthetic)
+        {
+            return DatasetLoader.LoadAsync(name, load, cancellationToken: cancellationToken).GetAwaiter().GetResult();
         }
         // Second line of defence behind request validation: only a configured name, and only a folder inside the root.
         string root = Path.TrimEndingDirectorySeparator(o.FullRoot);
@@ -40,16 +48,8 @@ public sealed class MovieLensDatasetProvider(IOptions<DataOptions> options, IHtt
             throw new MovieLensDataException(
                 $"Data set '{Apis.Echo.Of(name)}' is not a folder directly inside the data root {root}; a data set is one of Data:Datasets, a plain folder name.");
         }
-        if (!Directory.Exists(folder) || MovieLensLoader.DetectFormat(folder) is null)
-        {
-            if (!o.Download)
-            {
-                throw new MovieLensDataException(
-                    $"Data set '{name}' is not in {folder} and downloads are off (Data:Download): put the files there or point Data:Root (env Data__Root) at a folder that holds {name}/.");
-            }
-            using HttpClient client = http.CreateClient(nameof(MovieLensDatasetProvider));
-            folder = MovieLensDownloader.EnsureAsync(o.FullRoot, name, client, cancellationToken).GetAwaiter().GetResult();
-        }
-        return MovieLensLoader.Load(folder, new MovieLensLoadOptions { SkipMalformedLines = o.SkipMalformedLines });
+        // The client is made only when a download will happen, so a load from disk never needs the network set up.
+        using HttpClient? client = o.Download && DatasetLoader.IsDownloadable(folder) ? http.CreateClient(nameof(MovieLensDatasetProvider)) : null;
+        return DatasetLoader.LoadAsync(folder, load, client, cancellationToken).GetAwaiter().GetResult();
     }
 }

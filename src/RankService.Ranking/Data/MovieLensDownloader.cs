@@ -76,15 +76,19 @@ public static class MovieLensDownloader
                 Directory.Move(unpacked, folder);
                 return folder;
             }
-            // The folder exists without a ratings file (checked above): add the release's files, keep anything else.
+            // The folder exists without a ratings file (checked above): add the release's files, never replacing the user's.
             foreach (string entry in Directory.EnumerateFileSystemEntries(unpacked))
             {
                 string target = Path.Combine(folder, Path.GetFileName(entry));
+                if (Path.Exists(target))
+                {
+                    continue;
+                }
                 if (File.Exists(entry))
                 {
-                    File.Move(entry, target, overwrite: true);
+                    File.Move(entry, target);
                 }
-                else if (!Directory.Exists(target))
+                else
                 {
                     Directory.Move(entry, target);
                 }

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Net;
 using RankService.Ranking.Data;
 
@@ -10,29 +9,14 @@ public sealed class MovieLensDownloaderTests : IDisposable
 
     public void Dispose() => _temp.Dispose();
 
-    /// <summary>Answers every request with <paramref name="respond"/> and remembers what was asked; no network.</summary>
-    private sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler
-    {
-        public List<Uri> Requests { get; } = [];
-
-        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
-        {
-            Requests.Add(request.RequestUri!);
-            return Task.FromResult(respond(request));
-        }
-    }
-
     private static readonly SyntheticOptions Small = new() { Users = 5, Items = 30, MinRatingsPerUser = 5, MaxRatingsPerUser = 10 };
-
-    private static StubHandler Offline() =>
-        new(_ => throw new HttpRequestException("Name or service not known (files.grouplens.org:443)"));
 
     [Fact]
     public async Task Folder_that_already_holds_a_release_is_returned_without_downloading()
     {
         string folder = _temp.Sub("ml-100k");
         SyntheticMovieLens.Write(SyntheticMovieLens.Generate(Small), folder, MovieLensFormat.Ml100k);
-        StubHandler handler = Offline();
+        StubHandler handler = StubHandler.Offline();
         using var http = new HttpClient(handler);
 
         string found = await MovieLensDownloader.EnsureAsync(_temp.Path, "ml-100k", http);
@@ -47,7 +31,7 @@ public sealed class MovieLensDownloaderTests : IDisposable
     [InlineData("ml-25m", "ratings.csv")]
     public async Task Offline_machine_is_told_where_to_put_the_files(string name, string ratingsFile)
     {
-        StubHandler handler = Offline();
+        StubHandler handler = StubHandler.Offline();
         using var http = new HttpClient(handler);
         string folder = Path.Combine(_temp.Path, name);
 
@@ -75,7 +59,7 @@ public sealed class MovieLensDownloaderTests : IDisposable
     [Fact]
     public async Task Unknown_release_name_lists_the_known_ones()
     {
-        using var http = new HttpClient(Offline());
+        using var http = new HttpClient(StubHandler.Offline());
 
         var e = await Assert.ThrowsAsync<MovieLensDataException>(() => MovieLensDownloader.EnsureAsync(_temp.Path, "ml-7k", http));
 
@@ -89,7 +73,7 @@ public sealed class MovieLensDownloaderTests : IDisposable
         RatingDataset data = SyntheticMovieLens.Generate(Small);
         string source = _temp.Sub("source");
         SyntheticMovieLens.Write(data, Path.Combine(source, "ml-latest-small"), MovieLensFormat.Csv);
-        byte[] zip = ZipOf(source);
+        byte[] zip = StubHandler.ZipOf(source);
         var handler = new StubHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(zip) });
         using var http = new HttpClient(handler);
         string root = _temp.Sub("data");
@@ -106,7 +90,7 @@ public sealed class MovieLensDownloaderTests : IDisposable
     {
         string source = _temp.Sub("flat");
         SyntheticMovieLens.Write(SyntheticMovieLens.Generate(Small), source, MovieLensFormat.Ml100k);
-        byte[] zip = ZipOf(source); // u.data at the top, not under ml-100k/
+        byte[] zip = StubHandler.ZipOf(source); // u.data at the top, not under ml-100k/
         using var http = new HttpClient(new StubHandler(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(zip) }));
         string root = _temp.Sub("data");
 
@@ -114,19 +98,5 @@ public sealed class MovieLensDownloaderTests : IDisposable
 
         Assert.StartsWith("https://files.grouplens.org/datasets/movielens/ml-100k.zip does not hold ml-100k/u.data as expected.", e.Message);
         Assert.Empty(Directory.GetFileSystemEntries(root));
-    }
-
-    private static byte[] ZipOf(string folder)
-    {
-        string path = Path.Combine(Path.GetTempPath(), $"rankservice-test-{Guid.NewGuid():N}.zip");
-        try
-        {
-            ZipFile.CreateFromDirectory(folder, path);
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
     }
 }
