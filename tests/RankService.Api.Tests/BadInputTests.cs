@@ -1,10 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests;
 

@@ -1,9 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 using RankService.Ranking.Checkpoints;
 
 namespace RankService.Api.Tests;

@@ -1,9 +1,5 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using System.Text.RegularExpressions;
-using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests;
 

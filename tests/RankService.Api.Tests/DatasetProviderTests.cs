@@ -1,4 +1,3 @@
-using RankService.Api.Jobs;
 using RankService.Api.Options;
 using RankService.Ranking.Data;
 

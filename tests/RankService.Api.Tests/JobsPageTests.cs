@@ -1,10 +1,6 @@
 using System.Globalization;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 using static Microsoft.Playwright.Assertions;
 
 namespace RankService.Api.Tests;

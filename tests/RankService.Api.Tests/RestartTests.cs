@@ -1,8 +1,4 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests;
 

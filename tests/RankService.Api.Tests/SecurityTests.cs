@@ -1,12 +1,8 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using RankService.Api.Jobs;
 using RankService.Api.Options;
 using RankService.Api.Security;
 using RankService.Ranking.Data;

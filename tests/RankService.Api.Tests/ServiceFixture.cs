@@ -1,5 +1,3 @@
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests;
 

@@ -1,9 +1,6 @@
 extern alias cli;
 
 using System.CommandLine;
-using System.Net.Http.Json;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 using cli::RankService.Cli;
 using RankService.Ranking.Tests.Cli;
 

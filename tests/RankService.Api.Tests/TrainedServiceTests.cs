@@ -1,8 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
 using RankService.Ranking.Model;

@@ -1,8 +1,6 @@
 using Hangfire;
 using Hangfire.States;
 using Microsoft.Extensions.DependencyInjection;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 
 namespace RankService.Api.Tests.Jobs;
 

@@ -1,4 +1,3 @@
-using RankService.Api.Jobs;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Tests.Jobs;

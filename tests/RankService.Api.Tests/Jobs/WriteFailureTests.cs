@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using RankService.Api.Apis;
-using RankService.Api.Jobs;
 using RankService.Ranking.Checkpoints;
 
 namespace RankService.Api.Tests.Jobs;

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using RankService.Api.Jobs;
 using RankService.Api.Options;
 using RankService.Api.Serving;
 
