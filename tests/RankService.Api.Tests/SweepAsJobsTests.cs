@@ -4,6 +4,8 @@ using System.CommandLine;
 using System.Net.Http.Json;
 using RankService.Api.Apis;
 using RankService.Api.Jobs;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Splits;
 using cli::RankService.Cli;
 using RankService.Ranking.Tests.Cli;
 
@@ -50,8 +52,8 @@ public sealed class SweepAsJobsTests
         Assert.All(page.Items, j =>
         {
             Assert.Equal(JobState.Succeeded, j.State);
-            Assert.Equal("recbole", j.Options.Protocol);
-            Assert.Equal("sum", j.Options.SoftmaxReduction);
+            Assert.Equal(SplitProtocol.RecBole, j.Options.Protocol);
+            Assert.Equal(SoftmaxReduction.Sum, j.Options.SoftmaxReduction);
             Assert.Equal(8, j.Options.EmbeddingDim);
             Assert.NotNull(j.Test);
         });
