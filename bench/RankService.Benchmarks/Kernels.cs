@@ -2,6 +2,7 @@ using BenchmarkDotNet.Attributes;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Metrics;
 using RankService.Ranking.Model;
+using RankService.Ranking.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,7 +44,7 @@ public class LossBenchmarks
         _labels = tensor(labels, [lists, width]);
         _mask = tensor(mask, [lists, width]);
         _generator = new Generator(1);
-        _loss = LossRegistry.Create(Loss);
+        _loss = LossRegistry.Create(LossRegistry.Kinds.Single(k => k.Wire() == Loss));
     }
 
     [Benchmark]

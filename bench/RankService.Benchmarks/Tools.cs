@@ -68,14 +68,14 @@ internal static class Tools
         string folder = a.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
         var o = new TrainingOptions
         {
-            Loss = ListMle.RegistryName,
+            Loss = LossKind.ListMle,
             Epochs = Int(a, "epochs", 2),
             NegativesPerList = Int(a, "negatives", 200),
             BatchSize = Int(a, "batch-size", 64),
             MaxListSize = Int(a, "max-list", 200),
             Threads = Int(a, "threads", 0),
             Patience = 0,
-            Device = "cpu",
+            Device = TrainingDevice.Cpu,
         };
         double every = Int(a, "every", 30);
         TorchThreads.UseForProcess(o.Threads); // process-wide; the trainer never sets it
@@ -178,7 +178,7 @@ internal static class Tools
         var clock = Stopwatch.StartNew();
         torch.manual_seed(1);
         using var model = new TwoTowerModel(943, 1682, new ModelOptions { EmbeddingDim = 64 });
-        using var mlp = new TwoTowerModel(50, 80, new ModelOptions { Head = TwoTowerModel.ConcatMlpHead, EmbeddingDim = 16, HiddenSizes = [32, 16] });
+        using var mlp = new TwoTowerModel(50, 80, new ModelOptions { Head = ScoringHead.ConcatMlp, EmbeddingDim = 16, HiddenSizes = [32, 16] });
         using var optimizer = new AdamOptimizer(model.parameters(), 1e-3, 1e-2);
         for (int i = 0; i < iterations; i++)
         {

@@ -13,7 +13,7 @@ internal static class BaselineCommand
 {
     private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'.", Required = true };
     private static readonly Option<string> Model = new("--model") { Description = "popularity, bpr or ease.", Required = true };
-    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => EvaluationProtocol.Temporal };
+    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => SplitProtocol.Temporal.Wire() };
     private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => RandomRatioSplit.DefaultSeed };
     private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated training seeds (BPR); one run each.", DefaultValueFactory = _ => "42" };
     private static readonly Option<string> Lambdas = new("--lambdas") { Description = "EASE: comma-separated lambdas; the best on validation NDCG@10 is used.", DefaultValueFactory = _ => string.Join(',', Baseline.DefaultLambdas.Select(l => l.ToString(CultureInfo.InvariantCulture))) };
@@ -44,9 +44,15 @@ internal static class BaselineCommand
         {
             errors.Add($"Unknown model '{model}'. Use one of: {string.Join(", ", Baseline.Names)}.");
         }
-        if (!EvaluationProtocol.IsKnown(protocol))
+        // The catalog's one rule for choices: any case in, the wire name out.
+        SplitProtocol splitProtocol = SplitProtocol.Temporal;
+        if (TrainingOptionCatalog.TryParse(TrainingOptionCatalog.Find("protocol")!, protocol, out object? parsed, out string problem))
         {
-            errors.Add($"Unknown protocol '{protocol}'. Use one of: {string.Join(", ", EvaluationProtocol.Names)}.");
+            splitProtocol = (SplitProtocol)parsed!;
+        }
+        else
+        {
+            errors.Add(problem);
         }
         int[] seeds;
         double[] lambdas;
@@ -74,7 +80,7 @@ internal static class BaselineCommand
         {
             return 3;
         }
-        UserSplit split = EvaluationProtocol.Split(data, protocol, parse.GetValue(SplitSeed));
+        UserSplit split = EvaluationProtocol.Split(data, splitProtocol, parse.GetValue(SplitSeed));
         var entry = new LeaderboardEntry(model, "", [], [], []);
         // Popularity and EASE are deterministic given the split: one run stands for every seed.
         foreach (int seed in model == Baseline.Bpr ? seeds : seeds.Take(1))
@@ -96,7 +102,7 @@ internal static class BaselineCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{model} seed {seed}: val NDCG@10 {result.Validation[MetricNames.Ndcg10]:F4}, test NDCG@10 {result.Test[MetricNames.Ndcg10]:F4} Recall@10 {result.Test["Recall@10"]:F4} MRR@10 {result.Test["MRR@10"]:F4} HR@10 {result.Test["HR@10"]:F4} P@10 {result.Test["Precision@10"]:F4} {result.Chosen}"));
         }
-        string table = Leaderboard.Markdown($"{data.Name}, {protocol} protocol, baseline {model}", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
+        string table = Leaderboard.Markdown($"{data.Name}, {splitProtocol.Wire()} protocol, baseline {model}", "rankservice " + string.Join(' ', parse.Tokens.Select(t => t.Value)),
             $"{DateTime.UtcNow:yyyy-MM-dd}, nproc {Environment.ProcessorCount}.", [entry]);
         Console.WriteLine(table);
         if (parse.GetValue(Results) is { Length: > 0 } file)

@@ -23,12 +23,12 @@ internal static class LocalSweep
         {
             return 3;
         }
-        string protocol = grid[0].Protocol;
+        string protocol = grid[0].Protocol.Wire();
         string sweepFolder = RunFolder.Create(outFolder, $"sweep-{data.Name}-{protocol}");
         Console.WriteLine($"{data.Name}, {protocol}: {grid.Count} configurations x {seeds.Count} seeds; runs in {sweepFolder}");
 
         var entries = new List<LeaderboardEntry>();
-        UserSplit split = EvaluationProtocol.Split(data, protocol, grid[0].SplitSeed);
+        UserSplit split = EvaluationProtocol.Split(data, grid[0].Protocol, grid[0].SplitSeed);
         foreach (string model in baselines)
         {
             var entry = new LeaderboardEntry(model, model == Baseline.Ease ? "lambda tuned on validation" : model == Baseline.Bpr ? "dim 64, Adam 1e-3, batch 2048" : "", [], [], []);

@@ -114,7 +114,7 @@ internal static class SweepCommand
             {
                 exit = ServiceSweep.Run(client, dataset, grid, training.Describe, seeds, TimeSpan.FromSeconds(parse.GetValue(PollSeconds)), entries =>
                 {
-                    string markdown = Leaderboard.Markdown($"{dataset}, {grid[0].Protocol} protocol, sweep run as jobs on {serviceUri}", commandLine,
+                    string markdown = Leaderboard.Markdown($"{dataset}, {grid[0].Protocol.Wire()} protocol, sweep run as jobs on {serviceUri}", commandLine,
                         $"{DateTime.UtcNow:yyyy-MM-dd}; {grid.Count} configurations x seeds {string.Join(",", seeds)}, each a job of the service.", entries);
                     if (parse.GetValue(Results) is { Length: > 0 } file)
                     {

@@ -35,20 +35,13 @@ internal static class TrainCommand
 
     private static int Run(ParseResult parse, TrainingOptionsCli training, IAnsiConsole? live)
     {
-        var unreadable = new List<string>();
-        TrainingOptions options = training.Read(parse, new TrainingOptions(), unreadable).Single();
-        if (unreadable.Count > 0)
-        {
-            unreadable.ForEach(Console.Error.WriteLine);
-            return 2;
-        }
-        IReadOnlyDictionary<string, string> errors = options.Validate();
+        // Every problem at once: values that could not be read (an unknown choice) and those out of range.
+        var errors = new List<string>();
+        TrainingOptions options = training.Read(parse, new TrainingOptions(), errors).Single();
+        errors.AddRange(options.Validate().Values);
         if (errors.Count > 0)
         {
-            foreach (string error in errors.Values)
-            {
-                Console.Error.WriteLine(error);
-            }
+            errors.ForEach(Console.Error.WriteLine);
             return 2;
         }
 
@@ -59,7 +52,7 @@ internal static class TrainCommand
         Console.WriteLine($"{data.Name}: {data.UserCount:N0} users, {data.ItemCount:N0} items, {data.Ratings.Length:N0} ratings" +
             (data.SkippedLines > 0 ? $", {data.SkippedLines} malformed lines skipped" : ""));
 
-        string run = RunFolder.Create(parse.GetValue(Out)!, $"{data.Name}-{options.Loss}");
+        string run = RunFolder.Create(parse.GetValue(Out)!, $"{data.Name}-{options.Loss.Wire()}");
         Console.WriteLine($"run folder: {run}");
         using var cancel = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>

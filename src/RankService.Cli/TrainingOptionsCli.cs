@@ -28,7 +28,7 @@ internal sealed class TrainingOptionsCli
                 Description = $"{option.Describe()}{swept} Default: {TrainingOptionDescriptor.Format(option.DefaultValue)}.",
                 HelpName = option.Kind switch
                 {
-                    TrainingOptionKind.Text when option.Choices is { } choices => string.Join('|', choices),
+                    TrainingOptionKind.Text or TrainingOptionKind.Choice when option.Choices is { } choices => string.Join('|', choices),
                     TrainingOptionKind.Boolean => "true|false",
                     _ => null,
                 },

@@ -3,6 +3,7 @@ using System.ComponentModel;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using RankService.Api.Options;
 using RankService.Ranking.Training;
@@ -58,7 +59,7 @@ public sealed partial class DeploymentDriftTests
         Dictionary<string, Type> known = Known.Value;
         Assert.Equal(typeof(string), known["Artifacts:Root"]);
         Assert.Equal(typeof(string), known["Data:Root"]);
-        Assert.Equal(typeof(string), known["Training:Device"]);
+        Assert.Equal(typeof(TrainingDevice), known["Training:Device"]);
         Assert.Equal(typeof(int), known["Jobs:WorkerCount"]);
         Assert.Equal(typeof(int), known["Data:SyntheticSet:Users"]);
         Assert.Equal(typeof(string), known["Data:Datasets:#"]);
@@ -92,6 +93,13 @@ public sealed partial class DeploymentDriftTests
         Assert.NotNull(Check("Jobs__WorkerCount", "many"));
         Assert.NotNull(Check("Service__Role", "Trainer"));
         Assert.NotNull(Check("Training__Devices", "auto"));
+        Assert.NotNull(Check("Training__Device", "tpu"));
+        Assert.NotNull(Check("Training__Loss", "lambdamart"));
+        Assert.NotNull(Check("Training__Epochs", "0"));
+        Assert.Null(Check("Training__Device", "CPU"));
+        Assert.Null(Check("Training__LambdaWeighting", "ndcg-loss2++"));
+        Assert.Null(Check("Training__Head", "concat-mlp"));
+        Assert.Null(Check("Training__HiddenSizes__1", "64"));
         Assert.NotNull(Check("SOME_VARIABLE", "1"));
         Assert.Null(Check("Jobs__WorkerCount", "2"));
         Assert.Null(Check("Data__Datasets__3", "ml-25m"));
@@ -250,9 +258,23 @@ public sealed partial class DeploymentDriftTests
         string pattern = IndexPattern().Replace(key, ":#");
         if (Known.Value.TryGetValue(pattern, out Type? type))
         {
-            return CheckValue(type, value);
+            return key.StartsWith(TrainingDefaultsOptions.Section + ":", StringComparison.OrdinalIgnoreCase) ? CheckTraining(key, value) : CheckValue(type, value);
         }
         return "no options class binds this key (misspelt, or a setting the service does not read)";
+    }
+
+    /// <summary>A Training setting read as the host reads it: the option catalog's text rule, then its validation.</summary>
+    private static string? CheckTraining(string key, string? value)
+    {
+        if (value is null || value.Contains("${", StringComparison.Ordinal))
+        {
+            return null;
+        }
+        IConfiguration config = new ConfigurationBuilder().AddInMemoryCollection([new(key, value)]).Build();
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        TrainingOptions read = TrainingDefaultsOptions.Read(config.GetSection(TrainingDefaultsOptions.Section), errors);
+        string? problem = errors.Values.Concat(read.Validate().Values).FirstOrDefault();
+        return problem;
     }
 
     private static string? CheckValue(Type type, string? value)

@@ -1,3 +1,6 @@
+using RankService.Ranking.Losses;
+using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
 
 namespace RankService.Api.Tests;
 
@@ -122,7 +125,7 @@ public sealed class JobLifecycleTests : HostPerTest
     {
         JobView job = await ApiHost.PostJobAsync(Client, new { epochs = 2, protocol = "recbole", splitSeed = 5 });
         JobView done = await ApiHost.WaitForStateAsync(Client, job.Id, JobState.Succeeded);
-        Assert.Equal("recbole", done.Options.Protocol);
+        Assert.Equal(SplitProtocol.RecBole, done.Options.Protocol);
         Assert.Equal(5, done.Options.SplitSeed);
         Assert.InRange(done.Test!["Recall@10"], 0, 1);
         Assert.InRange(done.Test!["Precision@10"], 0, 1);
@@ -146,13 +149,13 @@ public sealed class JobLifecycleTests : HostPerTest
             margin = 0.5,
         });
         JobView done = await ApiHost.WaitForStateAsync(Client, job.Id, JobState.Succeeded);
-        Assert.Equal("softmax", done.Options.HybridFirst);
-        Assert.Equal("triplet", done.Options.HybridSecond);
+        Assert.Equal(LossKind.Softmax, done.Options.HybridFirst);
+        Assert.Equal(LossKind.Triplet, done.Options.HybridSecond);
         Assert.Equal(50, done.Options.SoftmaxSamples);
-        Assert.Equal("sum", done.Options.SoftmaxReduction);
+        Assert.Equal(SoftmaxReduction.Sum, done.Options.SoftmaxReduction);
         Assert.Equal(2.5, done.Options.GradientClipNorm);
-        Assert.Equal("dense", done.Options.EmbeddingUpdates);
-        Assert.Equal("hard", done.Options.TripletMining);
+        Assert.Equal(EmbeddingUpdateMode.Dense, done.Options.EmbeddingUpdates);
+        Assert.Equal(TripletMining.Hard, done.Options.TripletMining);
         Assert.Equal(0.5, done.Options.Margin);
         Assert.NotNull(done.Checkpoint);
     }

@@ -1,4 +1,8 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Model;
+using RankService.Ranking.Training;
 
 namespace RankService.Api.Tests;
 
@@ -7,6 +11,9 @@ public sealed class StartupValidationTests
     [Theory]
     [InlineData("Training:Epochs", "0", "epochs must be between 1 and 10000")]
     [InlineData("Training:Loss", "lambdamart", "Unknown loss 'lambdamart'")]
+    [InlineData("Training:HybridFirst", "hybrid", "Training:hybridFirst: Unknown hybridFirst 'hybrid'")]
+    [InlineData("Training:Head", "square", "Training:head: Unknown head 'square'. Use one of: dot, concat-mlp.")]
+    [InlineData("Training:Lossy", "listmle", "Unknown setting 'Training:Lossy'")]
     [InlineData("Jobs:WorkerCount", "0", "WorkerCount")]
     [InlineData("Data:DefaultDataset", "ml-nope", "Data:DefaultDataset must be one of Data:Datasets")]
     [InlineData("Serving:DefaultK", "0", "DefaultK")]
@@ -31,5 +38,22 @@ public sealed class StartupValidationTests
         OptionsValidationException error = Assert.Throws<OptionsValidationException>(() => host.CreateClient());
         Assert.Contains(message, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("my-raw-secret-key", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Training_settings_are_read_by_the_option_catalogs_rule_any_case_in_and_lists_by_index()
+    {
+        await using var host = new ApiHost(overrides: new Dictionary<string, string?>
+        {
+            ["Training:Loss"] = "Lambda-Loss",
+            ["Training:LambdaWeighting"] = "NDCG-Loss2++",
+            ["Training:Head"] = "concat-mlp",
+            ["Training:HiddenSizes:0"] = "32",
+            ["Training:HiddenSizes:1"] = "16",
+        });
+        TrainingOptions defaults = host.Services.GetRequiredService<IOptions<TrainingOptions>>().Value;
+        Assert.Equal((LossKind.LambdaLoss, LambdaWeighting.NdcgLoss2PlusPlus, ScoringHead.ConcatMlp), (defaults.Loss, defaults.LambdaWeighting, defaults.Head));
+        Assert.Equal([32, 16], defaults.HiddenSizes);
+        Assert.Equal(3, defaults.Epochs); // the test host's own setting, untouched by these
     }
 }

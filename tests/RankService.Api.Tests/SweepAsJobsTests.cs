@@ -1,6 +1,8 @@
 extern alias cli;
 
 using System.CommandLine;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Splits;
 using cli::RankService.Cli;
 using RankService.Ranking.Tests.Cli;
 
@@ -47,8 +49,8 @@ public sealed class SweepAsJobsTests
         Assert.All(page.Items, j =>
         {
             Assert.Equal(JobState.Succeeded, j.State);
-            Assert.Equal("recbole", j.Options.Protocol);
-            Assert.Equal("sum", j.Options.SoftmaxReduction);
+            Assert.Equal(SplitProtocol.RecBole, j.Options.Protocol);
+            Assert.Equal(SoftmaxReduction.Sum, j.Options.SoftmaxReduction);
             Assert.Equal(8, j.Options.EmbeddingDim);
             Assert.NotNull(j.Test);
         });

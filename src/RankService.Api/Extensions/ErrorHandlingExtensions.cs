@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 using RankService.Api.Apis;
+using RankService.Ranking.Training;
 using JsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 
 namespace RankService.Api.Extensions;
@@ -35,6 +36,7 @@ public static partial class ErrorHandlingExtensions
         {
             JsonSerializerOptions json = o.SerializerOptions;
             json.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            json.Converters.Add(new WireNameJsonConverterFactory()); // before the general one, which would win over the enums' own
             json.Converters.Add(new JsonStringEnumConverter());
             // Strict bodies: a misspelt field ("epoch") is a 400 naming it, not silently ignored; a repeated one is a 400
             // too. Generic, so a field added to a request type is accepted with no change here.

@@ -109,7 +109,7 @@ public static class OpenApiExtensions
                     TrainingOptionKind.WholeNumber => JsonSchemaType.Integer,
                     TrainingOptionKind.Number => JsonSchemaType.Number,
                     TrainingOptionKind.Boolean => JsonSchemaType.Boolean,
-                    TrainingOptionKind.Text => JsonSchemaType.String,
+                    TrainingOptionKind.Text or TrainingOptionKind.Choice => JsonSchemaType.String,
                     _ => JsonSchemaType.Array,
                 },
                 Format = option.Kind switch

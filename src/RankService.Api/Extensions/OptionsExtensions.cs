@@ -23,7 +23,10 @@ public static class OptionsExtensions
                 && o.SyntheticSet.MaxRatingsPerUser <= o.SyntheticSet.Items,
                 "Data:SyntheticSet needs Users >= 2, Items >= 10 and 3 <= MinRatingsPerUser <= MaxRatingsPerUser <= Items.")
             .ValidateOnStart();
-        services.AddOptions<TrainingOptions>().Bind(config.GetSection(TrainingDefaultsOptions.Section)).ValidateOnStart();
+        // Read through the option catalog's text rule (see TrainingDefaultsFactory), not bound, and reloaded with the section.
+        services.AddOptions<TrainingOptions>().ValidateOnStart();
+        services.AddTransient<IOptionsFactory<TrainingOptions>, TrainingDefaultsFactory>();
+        services.AddSingleton<IOptionsChangeTokenSource<TrainingOptions>>(new ConfigurationChangeTokenSource<TrainingOptions>(config.GetSection(TrainingDefaultsOptions.Section)));
         services.AddSingleton<IValidateOptions<TrainingOptions>, TrainingDefaultsValidator>();
         services.AddOptions<JobsOptions>().Bind(config.GetSection(JobsOptions.Section))
             .PostConfigure(o => o.ConnectionString = config.GetConnectionString("Hangfire"))

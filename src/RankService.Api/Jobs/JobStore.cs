@@ -23,7 +23,7 @@ public sealed partial class JobStore
     {
         WriteIndented = true,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new WireNameJsonConverterFactory(), new JsonStringEnumConverter() },
     };
 
     private static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };

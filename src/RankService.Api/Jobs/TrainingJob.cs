@@ -49,7 +49,7 @@ public sealed class TrainingJob(
 
         try
         {
-            logger.LogInformation("Job {JobId} started: data set {Dataset}, loss {Loss}, {Epochs} epochs", jobId, record.Dataset, record.Options.Loss, record.Options.Epochs);
+            logger.LogInformation("Job {JobId} started: data set {Dataset}, loss {Loss}, {Epochs} epochs", jobId, record.Dataset, record.Options.Loss.Wire(), record.Options.Epochs);
             RatingDataset data = datasets.Load(record.Dataset, cancellation.Token);
             logger.LogInformation("Job {JobId} loaded {Dataset}: {Users} users, {Items} items, {Ratings} ratings",
                 jobId, data.Name, data.UserCount, data.ItemCount, data.Ratings.Length);

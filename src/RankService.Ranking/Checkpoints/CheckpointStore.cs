@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using RankService.Ranking.Model;
+using RankService.Ranking.Training;
 using TorchSharp;
 
 namespace RankService.Ranking.Checkpoints;
@@ -20,7 +21,7 @@ public static class CheckpointStore
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
-        Converters = { new JsonStringEnumConverter() },
+        Converters = { new WireNameJsonConverterFactory(), new JsonStringEnumConverter() },
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 

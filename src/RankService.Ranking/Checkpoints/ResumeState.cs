@@ -94,7 +94,7 @@ public sealed record ResumeState
         {
             throw new CheckpointException($"Resume state '{path}' has format {state.Format}; this version reads formats 1 and {CurrentFormat}.");
         }
-        if (state.Format == 1 && state.Training.Protocol == Splits.EvaluationProtocol.RecBole)
+        if (state.Format == 1 && state.Training.Protocol == Splits.SplitProtocol.RecBole)
         {
             throw new CheckpointException($"Resume state '{path}' was trained on the recbole split of an earlier version; the split is NumPy's now, so its validation items would include training items.");
         }
@@ -135,6 +135,6 @@ public sealed record ResumeState
 
     // Threads and device change where a run executes, not what it computes.
     private static bool SameRun(TrainingOptions saved, TrainingOptions current) =>
-        JsonSerializer.Serialize(saved with { Threads = 0, Device = "" }, CheckpointStore.Json)
-        == JsonSerializer.Serialize(current with { Threads = 0, Device = "" }, CheckpointStore.Json);
+        JsonSerializer.Serialize(saved with { Threads = 0, Device = TrainingDevice.Auto }, CheckpointStore.Json)
+        == JsonSerializer.Serialize(current with { Threads = 0, Device = TrainingDevice.Auto }, CheckpointStore.Json);
 }

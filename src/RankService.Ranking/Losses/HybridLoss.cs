@@ -11,11 +11,11 @@ namespace RankService.Ranking.Training
         [TrainingOption("Hybrid weight: alpha * hybridFirst + (1 - alpha) * hybridSecond.", Min = 0, Max = 1, UsedBy = HybridLoss.RegistryName)]
         public double Alpha { get; init; } = 0.5;
 
-        [TrainingOption("Hybrid's first loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartNames))]
-        public string HybridFirst { get; init; } = ListMle.RegistryName;
+        [TrainingOption("Hybrid's first loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
+        public LossKind HybridFirst { get; init; } = LossKind.ListMle;
 
-        [TrainingOption("Hybrid's second loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartNames))]
-        public string HybridSecond { get; init; } = PairwiseLogistic.RegistryName;
+        [TrainingOption("Hybrid's second loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
+        public LossKind HybridSecond { get; init; } = LossKind.PairwiseLogistic;
     }
 }
 
@@ -39,7 +39,7 @@ namespace RankService.Ranking.Losses
         public static HybridLoss Create(TrainingOptions options)
         {
             ArgumentNullException.ThrowIfNull(options);
-            if (LossRegistry.IsHybrid(options.HybridFirst) || LossRegistry.IsHybrid(options.HybridSecond))
+            if (options.HybridFirst == LossKind.Hybrid || options.HybridSecond == LossKind.Hybrid)
             {
                 throw new ArgumentException("A hybrid loss cannot contain another hybrid.", nameof(options));
             }

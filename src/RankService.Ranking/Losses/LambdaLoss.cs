@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using RankService.Ranking.Losses;
@@ -8,8 +9,8 @@ namespace RankService.Ranking.Training
     /// <summary>The options LambdaLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
     public sealed partial record TrainingOptions
     {
-        [TrainingOption("lambda-loss weighting.", UsedBy = LambdaLoss.RegistryName, ChoicesFrom = typeof(LambdaLoss), ChoicesMember = nameof(LambdaLoss.Weightings))]
-        public string LambdaWeighting { get; init; } = LambdaLoss.NdcgLoss2PlusPlus;
+        [TrainingOption("lambda-loss weighting.", UsedBy = LambdaLoss.RegistryName)]
+        public LambdaWeighting LambdaWeighting { get; init; } = LambdaWeighting.NdcgLoss2PlusPlus;
 
         [TrainingOption("lambda-loss mu: weight of the NDCG-Loss2 term in NDCG-Loss2++.", Min = 0, Max = 1000, UsedBy = LambdaLoss.RegistryName)]
         public double LambdaMu { get; init; } = 10;
@@ -21,6 +22,14 @@ namespace RankService.Ranking.Training
 
 namespace RankService.Ranking.Losses
 {
+    /// <summary>lambda-loss weighting scheme, spelled on the wire as <c>ndcg-loss2++</c> or <c>lambdarank</c>.</summary>
+    [JsonConverter(typeof(WireNameJsonConverter<LambdaWeighting>))]
+    public enum LambdaWeighting
+    {
+        [JsonStringEnumMemberName("ndcg-loss2++")] NdcgLoss2PlusPlus,
+        [JsonStringEnumMemberName("lambdarank")] LambdaRank,
+    }
+
     /// <summary>
     /// LambdaLoss (Wang et al., 2018): a pairwise logistic loss whose pairs are weighted by how much swapping them moves
     /// NDCG under the current predicted ranking. With items at 1-based predicted positions p_i (scores sorted
@@ -50,17 +59,14 @@ namespace RankService.Ranking.Losses
             return new LambdaLoss(options.LambdaWeighting, options.LambdaMu, options.LambdaK > 0 ? options.LambdaK : null);
         }
 
-        public const string NdcgLoss2PlusPlus = "ndcg-loss2++";
-        public const string LambdaRank = "lambdarank";
-        public static readonly IReadOnlyList<string> Weightings = [NdcgLoss2PlusPlus, LambdaRank];
 
         private readonly Scalar _mu;
 
-        public LambdaLoss(string weighting = NdcgLoss2PlusPlus, double mu = 10, int? k = null)
+        public LambdaLoss(LambdaWeighting weighting = LambdaWeighting.NdcgLoss2PlusPlus, double mu = 10, int? k = null)
         {
-            if (!Weightings.Contains(weighting))
+            if (!Enum.IsDefined(weighting))
             {
-                throw new ArgumentException($"Unknown LambdaLoss weighting '{weighting}'. Use one of: {string.Join(", ", Weightings)}.", nameof(weighting));
+                throw new ArgumentException($"Unknown LambdaLoss weighting '{weighting.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<LambdaWeighting>())}.", nameof(weighting));
             }
             if (!double.IsFinite(mu) || mu < 0)
             {
@@ -76,7 +82,7 @@ namespace RankService.Ranking.Losses
             _mu = mu.ToScalar();
         }
 
-        public string Weighting { get; }
+        public LambdaWeighting Weighting { get; }
         public double Mu { get; }
         public int? K { get; }
 
@@ -104,7 +110,7 @@ namespace RankService.Ranking.Losses
             // native code): rho = |1/D(p_i) - 1/D(p_j)| with 1/D = 0 beyond k; delta = |1/D(gap) - 1/D(gap + 1)|.
             Tensor inverseD = tensor(Enumerable.Range(1, n).Select(p => p <= k ? 1.0 / Math.Log2(1 + p) : 0).ToArray(), dtype: dtype, device: device);
             Tensor position = (inverseD.unsqueeze(1) - inverseD.unsqueeze(0)).abs();
-            if (Weighting == NdcgLoss2PlusPlus)
+            if (Weighting == LambdaWeighting.NdcgLoss2PlusPlus)
             {
                 Tensor deltaByGap = tensor(Enumerable.Range(0, n).Select(d => d == 0 ? 0 : Math.Abs((1.0 / Math.Log2(1 + d)) - (1.0 / Math.Log2(2 + d)))).ToArray(), dtype: dtype, device: device);
                 Tensor index = tensor(Enumerable.Range(0, n).Select(i => (long)i).ToArray(), device: device);

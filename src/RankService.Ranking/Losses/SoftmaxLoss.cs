@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using RankService.Ranking.Losses;
@@ -12,13 +13,21 @@ namespace RankService.Ranking.Training
         public int SoftmaxSamples { get; init; }
 
         [TrainingOption("softmax reduction over a list's rated items: mean (every user weighs the same) or sum (every rated item weighs the same).",
-            UsedBy = SoftmaxLoss.RegistryName, ChoicesFrom = typeof(SoftmaxLoss), ChoicesMember = nameof(SoftmaxLoss.Reductions))]
-        public string SoftmaxReduction { get; init; } = SoftmaxLoss.MeanReduction;
+            UsedBy = SoftmaxLoss.RegistryName)]
+        public SoftmaxReduction SoftmaxReduction { get; init; } = SoftmaxReduction.Mean;
     }
 }
 
 namespace RankService.Ranking.Losses
 {
+    /// <summary>The softmax loss's reduction over a list's rated items.</summary>
+    [JsonConverter(typeof(WireNameJsonConverter<SoftmaxReduction>))]
+    public enum SoftmaxReduction
+    {
+        [JsonStringEnumMemberName("mean")] Mean,
+        [JsonStringEnumMemberName("sum")] Sum,
+    }
+
     /// <summary>
     /// Softmax (multinomial) cross entropy of each user's rated items against the whole catalogue, as in Mult-VAE and
     /// RecBole's CE loss. With P_b the list's rated items (label &gt; 0, each weighted equally) and C the catalogue:
@@ -58,29 +67,28 @@ namespace RankService.Ranking.Losses
         /// <summary>Each list's loss is the sum over its rated items (the multinomial log-likelihood).</summary>
         public const string SumReduction = "sum";
 
-        public static readonly IReadOnlyList<string> Reductions = [MeanReduction, SumReduction];
 
         private readonly Scalar _logSamples;
         private readonly bool _sum;
 
-        public SoftmaxLoss(int samples = 0, string reduction = MeanReduction)
+        public SoftmaxLoss(int samples = 0, SoftmaxReduction reduction = SoftmaxReduction.Mean)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(samples);
-            if (!Reductions.Contains(reduction))
+            if (!Enum.IsDefined(reduction))
             {
-                throw new ArgumentException($"Unknown softmax reduction '{reduction}'. Use one of: {string.Join(", ", Reductions)}.", nameof(reduction));
+                throw new ArgumentException($"Unknown softmax reduction '{reduction.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<SoftmaxReduction>())}.", nameof(reduction));
             }
             Samples = samples;
             Reduction = reduction;
-            _sum = reduction == SumReduction;
+            _sum = reduction == SoftmaxReduction.Sum;
             _logSamples = Math.Log(Math.Max(1, samples)).ToScalar();
         }
 
         /// <summary>Candidates sampled per batch; 0 = the full catalogue.</summary>
         public int Samples { get; }
 
-        /// <summary><see cref="MeanReduction"/> or <see cref="SumReduction"/> over a list's rated items.</summary>
-        public string Reduction { get; }
+        /// <summary>Mean or sum over a list's rated items.</summary>
+        public SoftmaxReduction Reduction { get; }
 
         public string Name => RegistryName;
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using TorchSharp;
 using static TorchSharp.torch;
 using RankService.Ranking.Losses;
@@ -8,11 +9,11 @@ namespace RankService.Ranking.Training
     /// <summary>The options TripletLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
     public sealed partial record TrainingOptions
     {
-        [TrainingOption("triplet similarity.", UsedBy = TripletLoss.RegistryName, ChoicesFrom = typeof(TripletLoss), ChoicesMember = nameof(TripletLoss.Forms))]
-        public string TripletForm { get; init; } = TripletLoss.DotForm;
+        [TrainingOption("triplet similarity.", UsedBy = TripletLoss.RegistryName)]
+        public TripletForm TripletForm { get; init; } = TripletForm.Dot;
 
-        [TrainingOption("triplet negative mining.", UsedBy = TripletLoss.RegistryName, ChoicesFrom = typeof(TripletLoss), ChoicesMember = nameof(TripletLoss.Minings))]
-        public string TripletMining { get; init; } = TripletLoss.SemiHardMining;
+        [TrainingOption("triplet negative mining.", UsedBy = TripletLoss.RegistryName)]
+        public TripletMining TripletMining { get; init; } = TripletMining.SemiHard;
 
         [TrainingOption("triplet: lowest rating that makes an item a positive.", Min = 0.5, Max = 100, UsedBy = TripletLoss.RegistryName)]
         public double TripletThreshold { get; init; } = 4;
@@ -21,6 +22,23 @@ namespace RankService.Ranking.Training
 
 namespace RankService.Ranking.Losses
 {
+    /// <summary>The triplet loss's similarity: <c>dot</c> (u . v) or <c>distance</c> (-||u - v||^2).</summary>
+    [JsonConverter(typeof(WireNameJsonConverter<TripletForm>))]
+    public enum TripletForm
+    {
+        [JsonStringEnumMemberName("dot")] Dot,
+        [JsonStringEnumMemberName("distance")] Distance,
+    }
+
+    /// <summary>How the triplet loss picks a negative per positive.</summary>
+    [JsonConverter(typeof(WireNameJsonConverter<TripletMining>))]
+    public enum TripletMining
+    {
+        [JsonStringEnumMemberName("random")] Random,
+        [JsonStringEnumMemberName("hard")] Hard,
+        [JsonStringEnumMemberName("semi-hard")] SemiHard,
+    }
+
     /// <summary>
     /// Triplet margin loss on the tower embeddings: anchor = the user vector u, positive = an item of the list rated at
     /// or above <see cref="Threshold"/>, negative = an item of the list the user did not rate (label 0: the sampled
@@ -54,31 +72,24 @@ namespace RankService.Ranking.Losses
             return new TripletLoss(options.Margin, options.TripletForm, options.TripletMining, options.TripletThreshold);
         }
 
-        public const string DotForm = "dot";
-        public const string DistanceForm = "distance";
-        public const string RandomMining = "random";
-        public const string HardMining = "hard";
-        public const string SemiHardMining = "semi-hard";
-        public static readonly IReadOnlyList<string> Forms = [DotForm, DistanceForm];
-        public static readonly IReadOnlyList<string> Minings = [RandomMining, HardMining, SemiHardMining];
 
         private static readonly Scalar PositiveInfinity = double.PositiveInfinity.ToScalar();
         private readonly Scalar _margin;
         private readonly Scalar _threshold;
 
-        public TripletLoss(double margin = 1.0, string form = DotForm, string mining = SemiHardMining, double threshold = 4)
+        public TripletLoss(double margin = 1.0, TripletForm form = TripletForm.Dot, TripletMining mining = TripletMining.SemiHard, double threshold = 4)
         {
             if (!double.IsFinite(margin) || margin < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(margin), margin, "margin must be finite and at least 0.");
             }
-            if (!Forms.Contains(form))
+            if (!Enum.IsDefined(form))
             {
-                throw new ArgumentException($"Unknown triplet form '{form}'. Use one of: {string.Join(", ", Forms)}.", nameof(form));
+                throw new ArgumentException($"Unknown triplet form '{form.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<TripletForm>())}.", nameof(form));
             }
-            if (!Minings.Contains(mining))
+            if (!Enum.IsDefined(mining))
             {
-                throw new ArgumentException($"Unknown triplet mining '{mining}'. Use one of: {string.Join(", ", Minings)}.", nameof(mining));
+                throw new ArgumentException($"Unknown triplet mining '{mining.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<TripletMining>())}.", nameof(mining));
             }
             if (!double.IsFinite(threshold) || threshold <= 0)
             {
@@ -93,8 +104,8 @@ namespace RankService.Ranking.Losses
         }
 
         public double Margin { get; }
-        public string Form { get; }
-        public string Mining { get; }
+        public TripletForm Form { get; }
+        public TripletMining Mining { get; }
         public double Threshold { get; }
 
         public string Name => RegistryName;
@@ -111,7 +122,7 @@ namespace RankService.Ranking.Losses
             using var scope = NewDisposeScope();
             Tensor u = LossBatch.Require(batch.UserVectors, nameof(LossBatch.UserVectors), Name).unsqueeze(1); // [lists, 1, d]
             Tensor v = LossBatch.Require(batch.ItemVectors, nameof(LossBatch.ItemVectors), Name);               // [lists, n, d]
-            Tensor sim = Form == DotForm ? (v * u).sum(2) : (v - u).pow(Scalars.Two).sum(2).neg();                    // [lists, n]
+            Tensor sim = Form == TripletForm.Dot ? (v * u).sum(2) : (v - u).pow(Scalars.Two).sum(2).neg();                    // [lists, n]
             Tensor positive = batch.Labels.ge(_threshold).logical_and(batch.Mask);
             Tensor negative = batch.Labels.eq(Scalars.Zero).logical_and(batch.Mask);
 
@@ -127,7 +138,7 @@ namespace RankService.Ranking.Losses
         /// <paramref name="mining"/> picks from <paramref name="negative"/> [lists, n] by <paramref name="sim"/> [lists, n].
         /// Shape [lists, n] (long); rows without a negative give 0, which the loss masks out.
         /// </summary>
-        public static Tensor MineNegatives(Tensor sim, Tensor negative, string mining, double margin, Generator? generator = null)
+        public static Tensor MineNegatives(Tensor sim, Tensor negative, TripletMining mining, double margin, Generator? generator = null)
         {
             ArgumentNullException.ThrowIfNull(sim);
             ArgumentNullException.ThrowIfNull(negative);
@@ -138,15 +149,15 @@ namespace RankService.Ranking.Losses
             Tensor choice;
             switch (mining)
             {
-                case RandomMining:
+                case TripletMining.Random:
                     choice = rand(new[] { lists, n, n }, dtype: ScalarType.Float32, device: sim.device, generator: generator)
                         .masked_fill(notNegative.unsqueeze(1), Scalars.NegativeInfinity)
                         .argmax(2);
                     break;
-                case HardMining:
+                case TripletMining.Hard:
                     choice = sim.masked_fill(notNegative, Scalars.NegativeInfinity).argmax(1, keepdim: true).expand(lists, n);
                     break;
-                case SemiHardMining:
+                case TripletMining.SemiHard:
                     using (var m = margin.ToScalar())
                     {
                         Tensor simN = sim.unsqueeze(1);                                   // [lists, 1, n]: candidate negatives
@@ -158,7 +169,7 @@ namespace RankService.Ranking.Losses
                     }
                     break;
                 default:
-                    throw new ArgumentException($"Unknown triplet mining '{mining}'. Use one of: {string.Join(", ", Minings)}.", nameof(mining));
+                    throw new ArgumentException($"Unknown triplet mining '{mining.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<TripletMining>())}.", nameof(mining));
             }
             return choice.contiguous().MoveToOuterDisposeScope();
         }

@@ -32,7 +32,7 @@ public sealed class ModelScorer : IItemScorer, IDisposable
         Tensor all = arange(Losses.Scalars.IntZero, itemCount, Losses.Scalars.IntOne, dtype: ScalarType.Int64, device: device);
         _items = model.ItemVectors(all).MoveToOuterDisposeScope();
         _bias = model.ItemBiases(all).unsqueeze(0).MoveToOuterDisposeScope();
-        _dot = model.Options.Head == TwoTowerModel.DotHead;
+        _dot = model.Options.Head == ScoringHead.Dot;
     }
 
     public int ItemCount => _model.ItemCount;

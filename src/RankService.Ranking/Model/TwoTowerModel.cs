@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using RankService.Ranking.Training;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -19,9 +20,6 @@ namespace RankService.Ranking.Model;
 /// </summary>
 public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
 {
-    public const string DotHead = "dot";
-    public const string ConcatMlpHead = "concat-mlp";
-    public static readonly IReadOnlyList<string> Heads = [DotHead, ConcatMlpHead];
 
     private readonly Embedding user_embedding;
     private readonly Embedding item_embedding;
@@ -45,9 +43,9 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     /// </param>
     public TwoTowerModel(int userCount, int itemCount, ModelOptions options, bool sparseGradients = false, Generator? init = null) : base(nameof(TwoTowerModel))
     {
-        if (!Heads.Contains(options.Head))
+        if (!Enum.IsDefined(options.Head))
         {
-            throw new ArgumentException($"Unknown head '{options.Head}'. Known heads: {string.Join(", ", Heads)}.", nameof(options));
+            throw new ArgumentException($"Unknown head '{WireNames.Name(options.Head)}'. Known heads: {string.Join(", ", WireNames.Of<ScoringHead>())}.", nameof(options));
         }
         Options = options;
         UserCount = userCount;
@@ -60,7 +58,7 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         user_embedding = Table(empty(userCount, dim).normal_(0, 0.1, generator), sparseGradients);
         item_embedding = Table(empty(itemCount, dim).normal_(0, 0.1, generator), sparseGradients);
 
-        bool dot = options.Head == DotHead;
+        bool dot = options.Head == ScoringHead.Dot;
         user_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout, generator);
         item_tower = Tower(dim, dot ? options.HiddenSizes : [], options.Dropout, generator);
         if (!dot)

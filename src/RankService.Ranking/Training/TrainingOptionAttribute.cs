@@ -25,7 +25,10 @@ public sealed class TrainingOptionAttribute(string help) : Attribute
     /// <summary>The loss(es) that read this option, by registry name; null = every run.</summary>
     public string? UsedBy { get; set; }
 
-    /// <summary>With <see cref="ChoicesMember"/>: the type whose static property or field lists the allowed values.</summary>
+    /// <summary>
+    /// With <see cref="ChoicesMember"/>: the type whose static property or field lists the allowed values (names, or
+    /// members of the option's enum). Not needed for an enum option, whose members are its values.
+    /// </summary>
     public Type? ChoicesFrom { get; set; }
 
     public string? ChoicesMember { get; set; }

@@ -13,6 +13,9 @@ public enum TrainingOptionKind
     Boolean,
     Text,
     IntegerList,
+
+    /// <summary>One of an enum's members, spelled as its <see cref="WireNames"/> (any case in, lower case out).</summary>
+    Choice,
 }
 
 /// <summary>One training option as <see cref="TrainingOptionAttribute"/> and its property describe it.</summary>
@@ -34,6 +37,7 @@ public sealed class TrainingOptionDescriptor
             Type t when t == typeof(bool) => TrainingOptionKind.Boolean,
             Type t when t == typeof(string) => TrainingOptionKind.Text,
             Type t when t == typeof(IReadOnlyList<int>) => TrainingOptionKind.IntegerList,
+            Type t when t.IsEnum => TrainingOptionKind.Choice,
             Type t => throw new InvalidOperationException($"TrainingOptions.{property.Name} has type {t.Name}, which the option catalog does not describe."),
         };
         DefaultValue = defaultValue;
@@ -47,9 +51,18 @@ public sealed class TrainingOptionDescriptor
         {
             object? list = type.GetProperty(member, BindingFlags.Public | BindingFlags.Static)?.GetValue(null)
                 ?? type.GetField(member, BindingFlags.Public | BindingFlags.Static)?.GetValue(null);
-            Choices = (list as IEnumerable<string>)?.ToArray()
-                ?? throw new InvalidOperationException($"TrainingOptions.{property.Name}: {type.Name}.{member} is not a public static list of names.");
+            Choices = list switch
+            {
+                IEnumerable<string> names => [.. names],
+                System.Collections.IEnumerable values when Kind == TrainingOptionKind.Choice => [.. values.Cast<Enum>().Select(WireNames.Name)],
+                _ => throw new InvalidOperationException($"TrainingOptions.{property.Name}: {type.Name}.{member} is not a public static list of names or members."),
+            };
         }
+        else if (Kind == TrainingOptionKind.Choice)
+        {
+            Choices = WireNames.Of(property.PropertyType);
+        }
+        EnumType = Kind == TrainingOptionKind.Choice ? property.PropertyType : null;
     }
 
     /// <summary>The property name, e.g. <c>LearningRate</c>.</summary>
@@ -73,8 +86,11 @@ public sealed class TrainingOptionDescriptor
     public double? Max { get; }
     public int MaxItems { get; }
 
-    /// <summary>The allowed values of a text option, spelled as on the wire; null = any text.</summary>
+    /// <summary>The allowed values of a choice (or text) option, spelled as on the wire; null = any text.</summary>
     public IReadOnlyList<string>? Choices { get; }
+
+    /// <summary>The enum of a <see cref="TrainingOptionKind.Choice"/> option; null for the other kinds.</summary>
+    public Type? EnumType { get; }
 
     public string Help { get; }
     public string? UsedBy { get; }
@@ -90,6 +106,7 @@ public sealed class TrainingOptionDescriptor
         null => "",
         double d => TrainingOptionCatalog.Number(d),
         bool b => b ? "true" : "false",
+        Enum e => WireNames.Name(e),
         IEnumerable<int> list => string.Join(',', list.Select(i => i.ToString(CultureInfo.InvariantCulture))),
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
@@ -120,6 +137,7 @@ public sealed class TrainingOptionDescriptor
         TrainingOptionKind.Number => "a number",
         TrainingOptionKind.Boolean => "true or false",
         TrainingOptionKind.Text => "text",
+        TrainingOptionKind.Choice => "one of " + string.Join(", ", Choices ?? []),
         _ => "whole numbers (a JSON array, or comma-separated on the command line)",
     };
 }
@@ -194,7 +212,9 @@ public static class TrainingOptionCatalog
             case double d when !InRange(o, d):
                 return $"{o.JsonName} must be {range}; got {Number(d)}.";
             case string s when o.Choices is not null && !o.Choices.Contains(s, StringComparer.Ordinal):
-                return $"Unknown {o.JsonName} '{Quote(s)}'. Use one of: {string.Join(", ", o.Choices)}.";
+                return Unknown(o, s);
+            case Enum e when o.Choices is not null && !o.Choices.Contains(WireNames.Name(e), StringComparer.Ordinal):
+                return Unknown(o, WireNames.Name(e));
             case IReadOnlyList<int> list when (o.MaxItems > 0 && list.Count > o.MaxItems) || list.Any(v => !InRange(o, v)):
                 return $"{o.JsonName} takes at most {o.MaxItems} values, each {range}; got [{TrainingOptionDescriptor.Format(list)}].";
             default:
@@ -202,13 +222,17 @@ public static class TrainingOptionCatalog
         }
     }
 
+    private static string Unknown(TrainingOptionDescriptor o, string text) =>
+        $"Unknown {o.JsonName} '{Quote(text)}'. Use one of: {string.Join(", ", o.Choices ?? [])}.";
+
     private static bool InRange(TrainingOptionDescriptor o, double value) =>
         !double.IsNaN(value) && (o.Min is null || value >= o.Min) && (o.Max is null || value <= o.Max);
 
     /// <summary>
     /// Reads an option's value from text, the one rule for the command line and JSON: invariant numbers, true/false,
-    /// comma-separated lists, and text matched to the allowed values in any case (written back as they spell it).
-    /// An unknown text value passes through for <see cref="Validate"/> to name.
+    /// comma-separated lists, and choices matched to their enum's wire names in any case (see <see cref="WireNames"/>).
+    /// A choice no member spells is an error naming the allowed values; a member outside a restricted list (hybrid as
+    /// hybridFirst) is left for <see cref="Validate"/> to name.
     /// </summary>
     public static bool TryParse(TrainingOptionDescriptor option, string text, out object? value, out string error)
     {
@@ -229,6 +253,14 @@ public static class TrainingOptionCatalog
                 return true;
             case TrainingOptionKind.Text:
                 value = option.Choices?.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase)) ?? text;
+                return true;
+            case TrainingOptionKind.Choice:
+                value = WireNames.Parse(option.EnumType!, text);
+                if (value is null)
+                {
+                    error = Unknown(option, text);
+                    return false;
+                }
                 return true;
             case TrainingOptionKind.IntegerList:
                 var list = new List<int>();
@@ -291,7 +323,7 @@ public static class TrainingOptionCatalog
             {
                 (TrainingOptionKind.WholeNumber or TrainingOptionKind.Number, JsonValueKind.Number) => element.GetRawText(),
                 (TrainingOptionKind.Boolean, JsonValueKind.True or JsonValueKind.False) => element.GetRawText(),
-                (TrainingOptionKind.Text, JsonValueKind.String) => element.GetString(),
+                (TrainingOptionKind.Text or TrainingOptionKind.Choice, JsonValueKind.String) => element.GetString(),
                 (TrainingOptionKind.IntegerList, JsonValueKind.Array) when element.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Number) =>
                     string.Join(',', element.EnumerateArray().Select(e => e.GetRawText())),
                 _ => null,
@@ -303,6 +335,38 @@ public static class TrainingOptionCatalog
             else if (!TryParse(option, text, out object? value, out string error))
             {
                 errors[prefix + option.JsonName] = prefix + error;
+            }
+            else
+            {
+                values.Add(new(option, value));
+            }
+        }
+        return With(baseline, values);
+    }
+
+    /// <summary>
+    /// <paramref name="fields"/> (option name, any case, to its text, as configuration holds it) over
+    /// <paramref name="baseline"/>, read by <see cref="TryParse"/>: the same rule as the command line and JSON, so
+    /// <c>"ndcg-loss2++"</c> means the same everywhere. An unreadable value or a name that is no option is added to
+    /// <paramref name="errors"/> under <paramref name="prefix"/> + its JSON name.
+    /// </summary>
+    public static TrainingOptions OverlayText(TrainingOptions baseline, IEnumerable<KeyValuePair<string, string>> fields,
+        IDictionary<string, string> errors, string prefix = "", bool hostOnly = true)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        ArgumentNullException.ThrowIfNull(errors);
+        var values = new List<KeyValuePair<TrainingOptionDescriptor, object?>>();
+        foreach ((string field, string text) in fields)
+        {
+            TrainingOptionDescriptor? option = Find(field);
+            if (option is null || (option.HostOnly && !hostOnly))
+            {
+                IEnumerable<string> known = Options.Where(o => hostOnly || !o.HostOnly).Select(o => o.Name);
+                errors[prefix + field] = $"Unknown setting '{Quote(prefix + field)}'. Known settings: {string.Join(", ", known)}.";
+            }
+            else if (!TryParse(option, text, out object? value, out string error))
+            {
+                errors[prefix + option.JsonName] = error;
             }
             else
             {

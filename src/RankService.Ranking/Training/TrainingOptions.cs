@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Model;
 using RankService.Ranking.Splits;
@@ -12,16 +13,17 @@ namespace RankService.Ranking.Training;
 /// </summary>
 public sealed partial record TrainingOptions
 {
-    [TrainingOption("Evaluation protocol: temporal (leave-last-out) or recbole (random 80/10/10 per user, every rating a positive).",
-        ChoicesFrom = typeof(EvaluationProtocol), ChoicesMember = nameof(EvaluationProtocol.Names))]
-    public string Protocol { get; init; } = EvaluationProtocol.Temporal;
+    // A choice is an enum spelled on the wire by its [JsonStringEnumMemberName]s (WireNames); its members are its
+    // allowed values, or the subset ChoicesFrom/ChoicesMember name (hybrid's parts).
+    [TrainingOption("Evaluation protocol: temporal (leave-last-out) or recbole (random 80/10/10 per user, every rating a positive).")]
+    public SplitProtocol Protocol { get; init; } = SplitProtocol.Temporal;
 
     /// <summary>Kept apart from <see cref="Seed"/> so runs with different seeds share one split.</summary>
     [TrainingOption("Seed of the recbole split (RecBole's default is 2020).", Min = 0, Max = int.MaxValue)]
     public int SplitSeed { get; init; } = RandomRatioSplit.DefaultSeed;
 
-    [TrainingOption("The ranking loss.", ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.Names))]
-    public string Loss { get; init; } = ListMle.RegistryName;
+    [TrainingOption("The ranking loss.")]
+    public LossKind Loss { get; init; } = LossKind.ListMle;
 
     [TrainingOption("Most epochs to train.", Min = 1, Max = 10_000)]
     public int Epochs { get; init; } = 50;
@@ -36,8 +38,8 @@ public sealed partial record TrainingOptions
     [TrainingOption("Adam's L2 weight decay.", Min = 0, Max = 1)]
     public double WeightDecay { get; init; } = 1e-3;
 
-    [TrainingOption("Scoring head.", ChoicesFrom = typeof(TwoTowerModel), ChoicesMember = nameof(TwoTowerModel.Heads))]
-    public string Head { get; init; } = TwoTowerModel.DotHead;
+    [TrainingOption("Scoring head.")]
+    public ScoringHead Head { get; init; } = ScoringHead.Dot;
 
     [TrainingOption("Embedding size.", Min = 1, Max = 4096)]
     public int EmbeddingDim { get; init; } = 64;
@@ -67,8 +69,8 @@ public sealed partial record TrainingOptions
     [TrainingOption("Random seed of the run (initialisation, sampling, shuffling).")]
     public int Seed { get; init; } = 42;
 
-    [TrainingOption("Device: auto (CUDA when available), cpu or cuda.", ChoicesFrom = typeof(TrainingOptions), ChoicesMember = nameof(Devices))]
-    public string Device { get; init; } = "auto";
+    [TrainingOption("Device: auto (CUDA when available), cpu or cuda.")]
+    public TrainingDevice Device { get; init; } = TrainingDevice.Auto;
 
     /// <summary>
     /// A process-wide libtorch setting: the CLI applies it once before a run (<see cref="TorchThreads"/>); the trainer
@@ -77,8 +79,6 @@ public sealed partial record TrainingOptions
     [TrainingOption("Intra-op threads for CPU training; 0 = one per core.", Min = 0, Max = 1024, HostOnly = true)]
     public int Threads { get; init; }
 
-    public static readonly IReadOnlyList<string> Devices = ["auto", "cpu", "cuda"];
-
     /// <summary>
     /// <c>dense</c> updates every row every step (torch.optim.Adam; with weight decay even rows absent from the batch
     /// move); <c>lazy</c> gives the embeddings sparse gradients and updates only the rows a batch touches, their
@@ -86,11 +86,8 @@ public sealed partial record TrainingOptions
     /// <c>auto</c> is dense up to <see cref="LazyAutoRows"/> users plus items (ml-100k, ml-1m, ml-10m: results
     /// unchanged) and lazy above (ml-20m, ml-25m, where a dense step over 14 M weights cost ~40x the batch's own work).
     /// </summary>
-    [TrainingOption("Adam on the embedding tables: dense (every row every step), lazy (only the rows a batch touches; CPU) or auto (dense up to 100,000 users + items, lazy above).",
-        ChoicesFrom = typeof(TrainingOptions), ChoicesMember = nameof(EmbeddingUpdateModes))]
-    public string EmbeddingUpdates { get; init; } = "auto";
-
-    public static readonly IReadOnlyList<string> EmbeddingUpdateModes = ["auto", "dense", "lazy"];
+    [TrainingOption("Adam on the embedding tables: dense (every row every step), lazy (only the rows a batch touches; CPU) or auto (dense up to 100,000 users + items, lazy above).")]
+    public EmbeddingUpdateMode EmbeddingUpdates { get; init; } = EmbeddingUpdateMode.Auto;
 
     /// <summary>Users plus items above which <c>auto</c> embedding updates are lazy.</summary>
     public const int LazyAutoRows = 100_000;
@@ -98,8 +95,8 @@ public sealed partial record TrainingOptions
     /// <summary>Whether a model over <paramref name="users"/> and <paramref name="items"/> gets lazy embedding updates.</summary>
     public bool LazyEmbeddingUpdates(int users, int items) => EmbeddingUpdates switch
     {
-        "lazy" => true,
-        "dense" => false,
+        EmbeddingUpdateMode.Lazy => true,
+        EmbeddingUpdateMode.Dense => false,
         _ => (long)users + items > LazyAutoRows,
     };
 
@@ -114,4 +111,13 @@ public sealed partial record TrainingOptions
 
     /// <summary>JSON field name to problem (with the allowed range or values); empty when the options are valid.</summary>
     public IReadOnlyDictionary<string, string> Validate() => TrainingOptionCatalog.Validate(this);
+}
+
+/// <summary>How Adam updates the embedding tables (<see cref="TrainingOptions.EmbeddingUpdates"/>).</summary>
+[JsonConverter(typeof(WireNameJsonConverter<EmbeddingUpdateMode>))]
+public enum EmbeddingUpdateMode
+{
+    [JsonStringEnumMemberName("auto")] Auto,
+    [JsonStringEnumMemberName("dense")] Dense,
+    [JsonStringEnumMemberName("lazy")] Lazy,
 }

@@ -7,11 +7,11 @@ namespace RankService.Ranking.Tests.Checkpoints;
 
 public class CheckpointStoreTests
 {
-    private static (string Folder, string Manifest, TwoTowerModel Model) SaveOne(string head = "dot")
+    private static (string Folder, string Manifest, TwoTowerModel Model) SaveOne(ScoringHead head = ScoringHead.Dot)
     {
         string folder = TestData.TempFolder();
         torch.manual_seed(5);
-        var options = new ModelOptions { Head = head, EmbeddingDim = 4, HiddenSizes = head == "dot" ? [] : [6] };
+        var options = new ModelOptions { Head = head, EmbeddingDim = 4, HiddenSizes = head == ScoringHead.Dot ? [] : [6] };
         var model = new TwoTowerModel(3, 5, options);
         (string idsFile, string idsSha) = CheckpointStore.SaveIds(folder, new CheckpointIds([11, 12, 13], [101, 102, 103, 104, 105], ["a", "b", "c", "d", "é, e"]));
         var manifest = new CheckpointManifest
@@ -40,9 +40,9 @@ public class CheckpointStoreTests
     }
 
     [Theory]
-    [InlineData("dot")]
-    [InlineData("concat-mlp")]
-    public void A_saved_checkpoint_loads_into_a_model_that_scores_identically(string head)
+    [InlineData(ScoringHead.Dot)]
+    [InlineData(ScoringHead.ConcatMlp)]
+    public void A_saved_checkpoint_loads_into_a_model_that_scores_identically(ScoringHead head)
     {
         (_, string manifestPath, TwoTowerModel model) = SaveOne(head);
         using (model)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
 using RankService.Ranking.Metrics;
 using RankService.Ranking.Model;
 using RankService.Ranking.Splits;
@@ -37,7 +38,7 @@ public class PreCatalogFixtureTests
 
         (CheckpointManifest manifest, _) = CheckpointStore.ReadVerified(manifestPath);
 
-        Assert.Equal("lambda-loss", manifest.Training.Loss);
+        Assert.Equal(LossKind.LambdaLoss, manifest.Training.Loss);
         Assert.Equal(3, manifest.Training.LambdaMu);
         Assert.Equal(10, manifest.Training.LambdaK);
         Assert.Equal([6], manifest.Training.HiddenSizes);

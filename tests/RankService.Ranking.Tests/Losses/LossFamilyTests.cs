@@ -20,7 +20,7 @@ public class LossFamilyTests
         ["approx-ndcg"] = new(new ApproxNdcg(1.0), (s, y) => ApproxNdcgReference(s, y, 1.0)),
         ["approx-ndcg T=0.1"] = new(new ApproxNdcg(0.1), (s, y) => ApproxNdcgReference(s, y, 0.1)),
         ["lambda-loss"] = new(new LambdaLoss(), (s, y) => LambdaLossReference(s, y, plusPlus: true, mu: 10)),
-        ["lambda-loss lambdarank"] = new(new LambdaLoss(LambdaLoss.LambdaRank), (s, y) => LambdaLossReference(s, y, plusPlus: false, mu: 0)),
+        ["lambda-loss lambdarank"] = new(new LambdaLoss(LambdaWeighting.LambdaRank), (s, y) => LambdaLossReference(s, y, plusPlus: false, mu: 0)),
         ["lambda-loss k=3"] = new(new LambdaLoss(mu: 5, k: 3), (s, y) => LambdaLossReference(s, y, plusPlus: true, mu: 5, k: 3)),
         ["pairwise-hinge"] = new(new PairwiseHinge(1.0, pairsPerList: null), (s, y) => PairwiseHingeReference(s, y, 1.0)),
         ["pairwise-hinge margin 0.3"] = new(new PairwiseHinge(0.3, pairsPerList: null), (s, y) => PairwiseHingeReference(s, y, 0.3)),
@@ -193,14 +193,14 @@ public class LossFamilyTests
         double[] s = [0.0, 1.0];
         double[] y = [1, 0];
         double deltaNdcg = 1 - (1 / Math.Log2(3)); // NDCG of the wrong order is 1/log2(3); the right one is 1.
-        Assert.Equal(deltaNdcg * Math.Log(1 + Math.E), Value(new LambdaLoss(LambdaLoss.LambdaRank), [s], [y]), 12);
+        Assert.Equal(deltaNdcg * Math.Log(1 + Math.E), Value(new LambdaLoss(LambdaWeighting.LambdaRank), [s], [y]), 12);
 
         // With k = 1 (predicted order 0, 1, 2; ideal DCG@1 = 3): pair (0, 1) weighs |3 - 0| / 3 * |1 - 0|, pair (0, 2)
         // |3 - 1| / 3 * |1 - 0|, and pair (2, 1), predicted at positions 3 and 2, drops out.
         double[] s3 = [3.0, 2.0, 1.0];
         double[] y3 = [2, 0, 1];
         double byHand = Math.Log(1 + Math.Exp(-1)) + (2.0 / 3 * Math.Log(1 + Math.Exp(-2)));
-        Assert.Equal(byHand, Value(new LambdaLoss(LambdaLoss.LambdaRank, k: 1), [s3], [y3]), 12);
+        Assert.Equal(byHand, Value(new LambdaLoss(LambdaWeighting.LambdaRank, k: 1), [s3], [y3]), 12);
         Assert.Equal(byHand, LambdaLossReference(s3, y3, plusPlus: false, mu: 0, k: 1), 12);
     }
 

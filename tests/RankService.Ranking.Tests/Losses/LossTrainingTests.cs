@@ -1,4 +1,5 @@
 using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
 using RankService.Ranking.Tests.Training;
 using RankService.Ranking.Training;
 
@@ -10,7 +11,7 @@ public class LossTrainingTests
     private static readonly RatingDataset Data = SyntheticTraining.Data;
 
     /// <summary>The synthetic configuration of the trainer tests; each case sets only what its loss needs.</summary>
-    private static TrainingOptions Options(string loss) => SyntheticTraining.Options(loss);
+    private static TrainingOptions Options(LossKind loss) => SyntheticTraining.Options(loss);
 
     public static TheoryData<string> Cases => [.. Configurations.Keys];
 
@@ -22,14 +23,14 @@ public class LossTrainingTests
     // NDCG-bounded values) want a smaller decay than per-list sums.
     private static readonly Dictionary<string, TrainingOptions> Configurations = new()
     {
-        ["listnet"] = Options("listnet"),
-        ["softmax"] = Options("softmax"),
-        ["softmax, 100 sampled candidates"] = Options("softmax") with { SoftmaxSamples = 100 },
-        ["approx-ndcg"] = Options("approx-ndcg") with { WeightDecay = 1e-5, LearningRate = 3e-2, Temperature = 0.5 },
-        ["lambda-loss"] = Options("lambda-loss"),
-        ["pairwise-hinge"] = Options("pairwise-hinge"),
-        ["triplet, dot, semi-hard"] = Options("triplet"),
-        ["hybrid of softmax and listnet"] = Options("hybrid") with { HybridFirst = "softmax", HybridSecond = "listnet" },
+        ["listnet"] = Options(LossKind.ListNet),
+        ["softmax"] = Options(LossKind.Softmax),
+        ["softmax, 100 sampled candidates"] = Options(LossKind.Softmax) with { SoftmaxSamples = 100 },
+        ["approx-ndcg"] = Options(LossKind.ApproxNdcg) with { WeightDecay = 1e-5, LearningRate = 3e-2, Temperature = 0.5 },
+        ["lambda-loss"] = Options(LossKind.LambdaLoss),
+        ["pairwise-hinge"] = Options(LossKind.PairwiseHinge),
+        ["triplet, dot, semi-hard"] = Options(LossKind.Triplet),
+        ["hybrid of softmax and listnet"] = Options(LossKind.Hybrid) with { HybridFirst = LossKind.Softmax, HybridSecond = LossKind.ListNet },
     };
 
     [Theory]

@@ -74,18 +74,19 @@ public class PairwiseAndHybridTests
     {
         double[] s = [0.5, -1.0, 1.5, 0.0];
         double[] y = [2, 0, 3, 1];
-        var hybrid = LossRegistry.Create("hybrid", new TrainingOptions { Alpha = 0.3, PairsPerList = 0 });
+        var hybrid = LossRegistry.Create(LossKind.Hybrid, new TrainingOptions { Alpha = 0.3, PairsPerList = 0 });
         double expected = (0.3 * ListMle(s, y)) + (0.7 * PairwiseLogistic(s, y));
         Assert.Equal(expected, Value(hybrid, [s], [y]), 10);
     }
 
     [Fact]
-    public void Registry_finds_losses_by_name_and_names_the_known_ones_otherwise()
+    public void Registry_makes_every_loss_kind_and_names_the_known_ones_otherwise()
     {
-        Assert.IsType<ListMle>(LossRegistry.Create("listmle"));
-        Assert.IsType<PairwiseLogistic>(LossRegistry.Create("PAIRWISE-LOGISTIC"));
-        var error = Assert.Throws<ArgumentException>(() => LossRegistry.Create("lambdamart"));
+        Assert.IsType<ListMle>(LossRegistry.Create(LossKind.ListMle));
+        Assert.IsType<PairwiseLogistic>(LossRegistry.Create(LossKind.PairwiseLogistic));
+        Assert.All(Enum.GetValues<LossKind>(), k => Assert.Equal(k.Wire(), LossRegistry.Create(k).Name));
+        var error = Assert.Throws<ArgumentException>(() => LossRegistry.Create((LossKind)99));
         Assert.Contains("listmle", error.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => LossRegistry.Create("hybrid", new TrainingOptions { Alpha = 1.5 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LossRegistry.Create(LossKind.Hybrid, new TrainingOptions { Alpha = 1.5 }));
     }
 }

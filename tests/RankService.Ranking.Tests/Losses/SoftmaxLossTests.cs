@@ -50,7 +50,7 @@ public class SoftmaxLossTests
         double value = new SoftmaxLoss().Compute(CatalogueBatch(AsTensor(catalogue), items, labels)).Total.item<double>();
         Assert.Equal(FullReference(catalogue, items, labels), value, 10);
         // The registry's softmax is the same full-catalogue loss and asks the trainer for the catalogue.
-        Assert.Equal(LossNeeds.Catalogue, LossRegistry.Create("softmax").Needs);
+        Assert.Equal(LossNeeds.Catalogue, LossRegistry.Create(LossKind.Softmax).Needs);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public class SoftmaxLossTests
         double[][] rated = labels[..2];
         using var scope = NewDisposeScope();
         Tensor c = AsTensor(catalogue).requires_grad_(true);
-        LossOutput output = new SoftmaxLoss(reduction: SoftmaxLoss.SumReduction).Compute(CatalogueBatch(c, items, labels));
+        LossOutput output = new SoftmaxLoss(reduction: SoftmaxReduction.Sum).Compute(CatalogueBatch(c, items, labels));
         double expected = FullReference(catalogue[..2], items[..2], rated, sum: true);
         Assert.Equal(expected, output.Total.item<double>(), 10);
         // Sum = mean times the number of rated items, list by list: not the mean form's value.
@@ -179,10 +179,10 @@ public class SoftmaxLossTests
     [Fact]
     public void Sum_reduction_is_the_registry_option_and_an_unknown_reduction_is_refused()
     {
-        var loss = Assert.IsType<SoftmaxLoss>(LossRegistry.Create("softmax", new TrainingOptions { SoftmaxReduction = "sum" }));
-        Assert.Equal(SoftmaxLoss.SumReduction, loss.Reduction);
-        Assert.Contains("mean, sum", Assert.Throws<ArgumentException>(() => new SoftmaxLoss(reduction: "max")).Message, StringComparison.Ordinal);
-        Assert.Contains("mean, sum", new TrainingOptions { SoftmaxReduction = "max" }.Validate()["softmaxReduction"], StringComparison.Ordinal);
+        var loss = Assert.IsType<SoftmaxLoss>(LossRegistry.Create(LossKind.Softmax, new TrainingOptions { SoftmaxReduction = SoftmaxReduction.Sum }));
+        Assert.Equal(SoftmaxReduction.Sum, loss.Reduction);
+        Assert.Contains("mean, sum", Assert.Throws<ArgumentException>(() => new SoftmaxLoss(reduction: (SoftmaxReduction)7)).Message, StringComparison.Ordinal);
+        Assert.Contains("mean, sum", new TrainingOptions { SoftmaxReduction = (SoftmaxReduction)7 }.Validate()["softmaxReduction"], StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using RankService.Ranking.Losses;
+using RankService.Ranking.Training;
 using TorchSharp;
 using static RankService.Ranking.Tests.Losses.FamilyReference;
 using static RankService.Ranking.Tests.Losses.PlackettLuceReference;
@@ -37,7 +38,7 @@ public class TripletLossTests
     private static readonly double[] HandSims = [2.0, 0.5, 1.8, 1.2, 3.0, -1.0, 2.5];
     private static readonly double[] HandLabels = [5, 4, 0, 0, 0, 0, 2];
 
-    private static long[] Mine(string mining, ulong seed = 1)
+    private static long[] Mine(TripletMining mining, ulong seed = 1)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator(seed, CPU);
@@ -49,7 +50,7 @@ public class TripletLossTests
     [Fact]
     public void Hard_mining_picks_the_highest_scoring_unrated_item_for_every_positive()
     {
-        long[] choice = Mine("hard");
+        long[] choice = Mine(TripletMining.Hard);
         Assert.Equal(4, choice[0]); // sim 3.0; the rated-2 item at 2.5 is not a negative
         Assert.Equal(4, choice[1]);
     }
@@ -57,7 +58,7 @@ public class TripletLossTests
     [Fact]
     public void Semi_hard_mining_picks_the_hardest_negative_inside_the_margin_and_falls_back_to_the_easiest()
     {
-        long[] choice = Mine("semi-hard");
+        long[] choice = Mine(TripletMining.SemiHard);
         Assert.Equal(2, choice[0]); // sim_p 2.0: semi-hard are 1.8 and 1.2 (in (1.0, 2.0)); the hardest is 1.8
         Assert.Equal(5, choice[1]); // sim_p 0.5: none in (-0.5, 0.5); falls back to the easiest negative, -1.0
     }
@@ -68,7 +69,7 @@ public class TripletLossTests
         var picked = new HashSet<long>();
         for (ulong seed = 1; seed <= 40; seed++)
         {
-            long[] choice = Mine("random", seed);
+            long[] choice = Mine(TripletMining.Random, seed);
             Assert.All(choice, c => Assert.Contains(c, new long[] { 2, 3, 4, 5 }));
             picked.UnionWith(choice);
         }
@@ -80,19 +81,19 @@ public class TripletLossTests
     {
         double[][][] items = [HandSims.Select(x => new[] { x }).ToArray()];
         // semi-hard: p0 with n=1.8: 1 - (2.0 - 1.8) = 0.8; p1 with n=-1.0: max(0, 1 - 1.5) = 0.
-        Assert.Equal(0.4, Value(new TripletLoss(1.0, "dot", "semi-hard"), [[1.0]], items, [HandLabels]), 12);
+        Assert.Equal(0.4, Value(new TripletLoss(1.0, TripletForm.Dot, TripletMining.SemiHard), [[1.0]], items, [HandLabels]), 12);
         // hard: n = 3.0 for both: (1 - (2 - 3) + 1 - (0.5 - 3)) / 2 = (2 + 3.5) / 2.
-        Assert.Equal(2.75, Value(new TripletLoss(1.0, "dot", "hard"), [[1.0]], items, [HandLabels]), 12);
+        Assert.Equal(2.75, Value(new TripletLoss(1.0, TripletForm.Dot, TripletMining.Hard), [[1.0]], items, [HandLabels]), 12);
     }
 
     [Theory]
-    [InlineData("dot", "hard")]
-    [InlineData("dot", "semi-hard")]
-    [InlineData("distance", "hard")]
-    [InlineData("distance", "semi-hard")]
-    public void Triplet_equals_its_float64_reference_and_its_gradient_matches_finite_differences(string form, string mining)
+    [InlineData(TripletForm.Dot, TripletMining.Hard)]
+    [InlineData(TripletForm.Dot, TripletMining.SemiHard)]
+    [InlineData(TripletForm.Distance, TripletMining.Hard)]
+    [InlineData(TripletForm.Distance, TripletMining.SemiHard)]
+    public void Triplet_equals_its_float64_reference_and_its_gradient_matches_finite_differences(TripletForm form, TripletMining mining)
     {
-        var rng = new Random(form.Length + mining.Length);
+        var rng = new Random(form.Wire().Length + mining.Wire().Length);
         var loss = new TripletLoss(0.7, form, mining, threshold: 4);
         for (int trial = 0; trial < 6; trial++)
         {
@@ -101,8 +102,8 @@ public class TripletLossTests
             double[][] v = Enumerable.Range(0, n).Select(_ => Vector(rng, d)).ToArray();
             double[] y = [5, 0, 4, 0, 2, 0];
             rng.Shuffle(y);
-            bool dot = form == "dot";
-            Assert.Equal(TripletReference(u, v, y, dot, mining, 0.7, 4), Value(loss, [u], [v], [y]), 10);
+            bool dot = form == TripletForm.Dot;
+            Assert.Equal(TripletReference(u, v, y, dot, mining.Wire(), 0.7, 4), Value(loss, [u], [v], [y]), 10);
 
             using var scope = NewDisposeScope();
             LossBatch batch = Batch([u], [v], [y]);
@@ -112,7 +113,7 @@ public class TripletLossTests
             double[] gradU = batch.UserVectors.grad!.data<double>().ToArray();
             double[] gradV = batch.ItemVectors.grad!.data<double>().ToArray();
             double[] flat = [.. u, .. v.SelectMany(x => x)];
-            double Reference(double[] x) => TripletReference(x[..d], Enumerable.Range(0, n).Select(i => x[(d + (i * d))..(d + ((i + 1) * d))]).ToArray(), y, dot, mining, 0.7, 4);
+            double Reference(double[] x) => TripletReference(x[..d], Enumerable.Range(0, n).Select(i => x[(d + (i * d))..(d + ((i + 1) * d))]).ToArray(), y, dot, mining.Wire(), 0.7, 4);
             double[] numeric = NumericGradient(Reference, flat);
             double[] autograd = [.. gradU, .. gradV];
             for (int i = 0; i < flat.Length; i++)
@@ -125,12 +126,12 @@ public class TripletLossTests
     // Random mining draws by position, so only its distribution is free of padding and order: it is covered by the
     // mining test above.
     [Theory]
-    [InlineData("hard")]
-    [InlineData("semi-hard")]
-    public void Triplet_ignores_padding_and_list_order(string mining)
+    [InlineData(TripletMining.Hard)]
+    [InlineData(TripletMining.SemiHard)]
+    public void Triplet_ignores_padding_and_list_order(TripletMining mining)
     {
         var rng = new Random(12);
-        var loss = new TripletLoss(1.0, "distance", mining);
+        var loss = new TripletLoss(1.0, TripletForm.Distance, mining);
         double[] u = Vector(rng, 2);
         double[][] v = Enumerable.Range(0, 3).Select(_ => Vector(rng, 2)).ToArray();
         double[] y = [5, 0, 0];
@@ -144,9 +145,9 @@ public class TripletLossTests
     [Fact]
     public void Triplet_stays_finite_at_extremes_and_is_zero_without_a_positive_or_a_negative()
     {
-        foreach (string mining in TripletLoss.Minings)
+        foreach (TripletMining mining in Enum.GetValues<TripletMining>())
         {
-            foreach (string form in TripletLoss.Forms)
+            foreach (TripletForm form in Enum.GetValues<TripletForm>())
             {
                 var loss = new TripletLoss(1.0, form, mining);
                 double extreme = Value(loss, [[100, -100]], [[[100, 100], [-100, -100], [100, -100]]], [[5, 0, 0]]);

@@ -7,13 +7,13 @@ namespace RankService.Ranking.Tests.Model;
 public class PrecomputedScorerTests
 {
     [Theory]
-    [InlineData("dot", new int[0], true)]
-    [InlineData("dot", new int[0], false)]
-    [InlineData("dot", new[] { 16, 8 }, true)]
-    [InlineData("concat-mlp", new int[0], true)]
-    [InlineData("concat-mlp", new[] { 16 }, true)]
-    [InlineData("concat-mlp", new[] { 16, 8, 4 }, false)]
-    public void Precomputed_scores_equal_the_models_forward_pass(string head, int[] hidden, bool itemBias)
+    [InlineData(ScoringHead.Dot, new int[0], true)]
+    [InlineData(ScoringHead.Dot, new int[0], false)]
+    [InlineData(ScoringHead.Dot, new[] { 16, 8 }, true)]
+    [InlineData(ScoringHead.ConcatMlp, new int[0], true)]
+    [InlineData(ScoringHead.ConcatMlp, new[] { 16 }, true)]
+    [InlineData(ScoringHead.ConcatMlp, new[] { 16, 8, 4 }, false)]
+    public void Precomputed_scores_equal_the_models_forward_pass(ScoringHead head, int[] hidden, bool itemBias)
     {
         torch.manual_seed(3);
         const int users = 9, items = 23;

@@ -7,11 +7,11 @@ namespace RankService.Ranking.Tests.Model;
 public class TwoTowerModelTests
 {
     [Theory]
-    [InlineData("dot", new int[0])]
-    [InlineData("dot", new[] { 16, 8 })]
-    [InlineData("concat-mlp", new[] { 16 })]
-    [InlineData("concat-mlp", new[] { 16, 8 })]
-    public void Catalogue_scorer_gives_the_same_scores_as_the_forward_pass(string head, int[] hidden)
+    [InlineData(ScoringHead.Dot, new int[0])]
+    [InlineData(ScoringHead.Dot, new[] { 16, 8 })]
+    [InlineData(ScoringHead.ConcatMlp, new[] { 16 })]
+    [InlineData(ScoringHead.ConcatMlp, new[] { 16, 8 })]
+    public void Catalogue_scorer_gives_the_same_scores_as_the_forward_pass(ScoringHead head, int[] hidden)
     {
         torch.manual_seed(1);
         using var model = new TwoTowerModel(7, 11, new ModelOptions { Head = head, EmbeddingDim = 8, HiddenSizes = hidden, Dropout = 0.3 });
@@ -68,7 +68,7 @@ public class TwoTowerModelTests
     public void Concat_head_equals_an_mlp_over_the_concatenated_embeddings()
     {
         torch.manual_seed(2);
-        using var model = new TwoTowerModel(3, 4, new ModelOptions { Head = "concat-mlp", EmbeddingDim = 5, HiddenSizes = [6], ItemBias = false });
+        using var model = new TwoTowerModel(3, 4, new ModelOptions { Head = ScoringHead.ConcatMlp, EmbeddingDim = 5, HiddenSizes = [6], ItemBias = false });
         model.eval();
         using var scope = NewDisposeScope();
         var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);

@@ -81,8 +81,8 @@ public class RandomRatioSplitTests
     public void The_protocol_is_chosen_by_name()
     {
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 20, Items = 80, Seed = 5 });
-        Assert.IsType<LeaveLastOutSplit>(EvaluationProtocol.Split(data, EvaluationProtocol.Temporal));
-        Assert.Contains(EvaluationProtocol.Split(data, EvaluationProtocol.RecBole).TestItems, t => t.Length > 1);
-        Assert.Throws<ArgumentException>(() => EvaluationProtocol.Split(data, "random"));
+        Assert.IsType<LeaveLastOutSplit>(EvaluationProtocol.Split(data, SplitProtocol.Temporal));
+        Assert.Contains(EvaluationProtocol.Split(data, SplitProtocol.RecBole).TestItems, t => t.Length > 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => EvaluationProtocol.Split(data, (SplitProtocol)7));
     }
 }

@@ -1,4 +1,5 @@
 using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Losses;
 using RankService.Ranking.Model;
 using RankService.Ranking.Training;
 using TorchSharp;
@@ -22,7 +23,7 @@ public class ConcurrentDeterminismTests
     {
         "dot" => Options() with { Epochs = 2 },
         "dot-towers-dropout" => Options() with { Epochs = 2, BatchSize = 64, HiddenSizes = [24, 16], Dropout = 0.3, Seed = 5 },
-        "concat-mlp-dropout" => Options("pairwise-logistic") with { Epochs = 2, BatchSize = 64, Head = TwoTowerModel.ConcatMlpHead, HiddenSizes = [24, 8], Dropout = 0.2, Seed = 9 },
+        "concat-mlp-dropout" => Options(LossKind.PairwiseLogistic) with { Epochs = 2, BatchSize = 64, Head = ScoringHead.ConcatMlp, HiddenSizes = [24, 8], Dropout = 0.2, Seed = 9 },
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown test configuration"),
     };
 
@@ -99,7 +100,7 @@ public class ConcurrentDeterminismTests
     [Fact]
     public void A_model_with_dropout_in_training_and_no_generator_refuses_to_run_and_is_the_identity_in_eval()
     {
-        using var model = new TwoTowerModel(4, 6, new ModelOptions { Head = TwoTowerModel.ConcatMlpHead, EmbeddingDim = 4, HiddenSizes = [8], Dropout = 0.5 });
+        using var model = new TwoTowerModel(4, 6, new ModelOptions { Head = ScoringHead.ConcatMlp, EmbeddingDim = 4, HiddenSizes = [8], Dropout = 0.5 });
         using var scope = torch.NewDisposeScope();
         torch.Tensor users = torch.tensor(new long[] { 0, 3 });
         torch.Tensor items = torch.tensor(new long[] { 1, 2, 5, 0 }, new long[] { 2, 2 });
@@ -120,7 +121,7 @@ public class ConcurrentDeterminismTests
     [Fact]
     public void Models_built_from_equal_seeds_are_equal_and_the_seed_decides_every_layer()
     {
-        var options = new ModelOptions { Head = TwoTowerModel.ConcatMlpHead, EmbeddingDim = 6, HiddenSizes = [8, 4], Dropout = 0.1 };
+        var options = new ModelOptions { Head = ScoringHead.ConcatMlp, EmbeddingDim = 6, HiddenSizes = [8, 4], Dropout = 0.1 };
         using var g1 = new torch.Generator(21, torch.CPU);
         using var g2 = new torch.Generator(21, torch.CPU);
         using var g3 = new torch.Generator(22, torch.CPU);

@@ -136,8 +136,8 @@ public class LazyEmbeddingUpdateTests
         Assert.False(auto.LazyEmbeddingUpdates(943, 1682));
         Assert.False(auto.LazyEmbeddingUpdates(69_878, 10_677));
         Assert.True(auto.LazyEmbeddingUpdates(162_541, 59_047));
-        Assert.True((auto with { EmbeddingUpdates = "lazy" }).LazyEmbeddingUpdates(943, 1682));
-        Assert.False((auto with { EmbeddingUpdates = "dense" }).LazyEmbeddingUpdates(162_541, 59_047));
-        Assert.Contains("embeddingUpdates", (auto with { EmbeddingUpdates = "sometimes" }).Validate().Keys);
+        Assert.True((auto with { EmbeddingUpdates = EmbeddingUpdateMode.Lazy }).LazyEmbeddingUpdates(943, 1682));
+        Assert.False((auto with { EmbeddingUpdates = EmbeddingUpdateMode.Dense }).LazyEmbeddingUpdates(162_541, 59_047));
+        Assert.Contains("embeddingUpdates", (auto with { EmbeddingUpdates = (EmbeddingUpdateMode)7 }).Validate().Keys);
     }
 }

@@ -1,5 +1,6 @@
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Splits;
 using RankService.Ranking.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -115,9 +116,9 @@ public class ResumeTests
     }
 
     [Theory]
-    [InlineData("recbole", false)]
-    [InlineData("temporal", true)]
-    public void A_format_1_state_resumes_only_when_its_split_did_not_change(string protocol, bool resumes)
+    [InlineData(SplitProtocol.RecBole, false)]
+    [InlineData(SplitProtocol.Temporal, true)]
+    public void A_format_1_state_resumes_only_when_its_split_did_not_change(SplitProtocol protocol, bool resumes)
     {
         string run = TestData.TempFolder();
         TrainingOptions options = Options(4) with { Protocol = protocol };

@@ -1,4 +1,5 @@
 using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Training;
@@ -8,7 +9,7 @@ internal static class SyntheticTraining
 {
     public static readonly RatingDataset Data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 200, Items = 300, Seed = 7 });
 
-    public static TrainingOptions Options(string loss = "listmle") => new()
+    public static TrainingOptions Options(LossKind loss = LossKind.ListMle) => new()
     {
         Loss = loss,
         Epochs = 20,

@@ -1,5 +1,6 @@
 using System.Text;
 using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Training;
@@ -22,7 +23,7 @@ public class TensorBoardEventTests
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 100, Seed = 9 });
         string run = TestData.TempFolder();
         DateTime before = DateTime.UtcNow;
-        TrainingResult result = new Trainer(new TrainingOptions { Loss = "hybrid", Epochs = 3, BatchSize = 16, EmbeddingDim = 8, NegativesPerList = 20, Patience = 0, Seed = 1 }).Train(data, run);
+        TrainingResult result = new Trainer(new TrainingOptions { Loss = LossKind.Hybrid, Epochs = 3, BatchSize = 16, EmbeddingDim = 8, NegativesPerList = 20, Patience = 0, Seed = 1 }).Train(data, run);
 
         string file = Assert.Single(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*", SearchOption.AllDirectories));
         (string? version, List<ScalarEvent> scalars) = TensorBoardEvents.Read(File.ReadAllBytes(file));

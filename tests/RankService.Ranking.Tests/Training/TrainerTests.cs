@@ -1,5 +1,7 @@
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Splits;
 using RankService.Ranking.Training;
 
 namespace RankService.Ranking.Tests.Training;
@@ -8,13 +10,13 @@ public class TrainerTests
 {
     private static readonly RatingDataset Data = SyntheticTraining.Data;
 
-    private static TrainingOptions Options(string loss = "listmle") => SyntheticTraining.Options(loss);
+    private static TrainingOptions Options(LossKind loss = LossKind.ListMle) => SyntheticTraining.Options(loss);
 
     [Theory]
-    [InlineData("listmle")]
-    [InlineData("pairwise-logistic")]
-    [InlineData("hybrid")]
-    public void Training_on_synthetic_data_beats_popularity_on_test_ndcg_by_a_clear_margin(string loss)
+    [InlineData(LossKind.ListMle)]
+    [InlineData(LossKind.PairwiseLogistic)]
+    [InlineData(LossKind.Hybrid)]
+    public void Training_on_synthetic_data_beats_popularity_on_test_ndcg_by_a_clear_margin(LossKind loss)
     {
         string run = TestData.TempFolder();
         TrainingResult result = new Trainer(Options(loss)).Train(Data, run);
@@ -33,7 +35,7 @@ public class TrainerTests
     {
         var profile = new TrainingProfile();
         bool? sparse = null;
-        TrainingResult result = new Trainer(Options() with { EmbeddingUpdates = "lazy" })
+        TrainingResult result = new Trainer(Options() with { EmbeddingUpdates = EmbeddingUpdateMode.Lazy })
         {
             Profile = profile,
             BeforeBatch = (_, _, model) => sparse ??= model.SparseGradients,
@@ -54,7 +56,7 @@ public class TrainerTests
     [Fact]
     public void Training_under_the_recbole_protocol_beats_popularity_and_reports_recall_and_precision()
     {
-        TrainingOptions options = Options() with { Protocol = "recbole", Epochs = 10, WeightDecay = 1e-3 };
+        TrainingOptions options = Options() with { Protocol = SplitProtocol.RecBole, Epochs = 10, WeightDecay = 1e-3 };
         TrainingResult result = new Trainer(options).Train(Data, TestData.TempFolder());
 
         double model = result.Test["NDCG@10"];
@@ -68,7 +70,7 @@ public class TrainerTests
     public void A_run_leaves_verifiable_best_and_last_checkpoints_and_tensorboard_events()
     {
         string run = TestData.TempFolder();
-        TrainingResult result = new Trainer(Options() with { Epochs = 3, Loss = "hybrid" }).Train(Data, run);
+        TrainingResult result = new Trainer(Options() with { Epochs = 3, Loss = LossKind.Hybrid }).Train(Data, run);
 
         using LoadedCheckpoint best = CheckpointStore.Load(result.BestCheckpoint);
         Assert.Equal(result.BestEpoch, best.Manifest.Epoch);
@@ -114,7 +116,7 @@ public class TrainerTests
     [Fact]
     public void Invalid_options_are_refused_naming_each_field_and_its_range()
     {
-        var options = new TrainingOptions { Loss = "nope", Epochs = 0, LearningRate = double.NaN, Device = "tpu", HiddenSizes = [0] };
+        var options = new TrainingOptions { Loss = (LossKind)99, Epochs = 0, LearningRate = double.NaN, Device = (TrainingDevice)9, HiddenSizes = [0] };
         IReadOnlyDictionary<string, string> errors = options.Validate();
         Assert.Equal(new[] { "device", "epochs", "hiddenSizes", "learningRate", "loss" }, errors.Keys.Order(StringComparer.Ordinal));
         Assert.Contains("between 1 and 10000", errors["epochs"], StringComparison.Ordinal);

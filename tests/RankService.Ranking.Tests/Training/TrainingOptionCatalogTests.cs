@@ -42,20 +42,20 @@ public class TrainingOptionCatalogTests
     [Fact]
     public void Each_loss_reads_its_own_options_through_the_registry()
     {
-        var options = new TrainingOptions { LambdaMu = 3, LambdaK = 7, LambdaWeighting = LambdaLoss.LambdaRank, SoftmaxSamples = 20, SoftmaxReduction = SoftmaxLoss.SumReduction };
+        var options = new TrainingOptions { LambdaMu = 3, LambdaK = 7, LambdaWeighting = LambdaWeighting.LambdaRank, SoftmaxSamples = 20, SoftmaxReduction = SoftmaxReduction.Sum };
 
-        var lambda = Assert.IsType<LambdaLoss>(LossRegistry.Create(LambdaLoss.RegistryName, options));
-        var softmax = Assert.IsType<SoftmaxLoss>(LossRegistry.Create(SoftmaxLoss.RegistryName, options));
+        var lambda = Assert.IsType<LambdaLoss>(LossRegistry.Create(LossKind.LambdaLoss, options));
+        var softmax = Assert.IsType<SoftmaxLoss>(LossRegistry.Create(LossKind.Softmax, options));
 
-        Assert.Equal((LambdaLoss.LambdaRank, 3.0, (int?)7), (lambda.Weighting, lambda.Mu, lambda.K));
-        Assert.Equal((20, SoftmaxLoss.SumReduction), (softmax.Samples, softmax.Reduction));
-        Assert.Null(Assert.IsType<LambdaLoss>(LossRegistry.Create(LambdaLoss.RegistryName, options with { LambdaK = 0 })).K);
+        Assert.Equal((LambdaWeighting.LambdaRank, 3.0, (int?)7), (lambda.Weighting, lambda.Mu, lambda.K));
+        Assert.Equal((20, SoftmaxReduction.Sum), (softmax.Samples, softmax.Reduction));
+        Assert.Null(Assert.IsType<LambdaLoss>(LossRegistry.Create(LossKind.LambdaLoss, options with { LambdaK = 0 })).K);
     }
 
     [Theory]
     [InlineData("learningRate", "20", "learningRate must be between 1e-07 and 10; got 20.")]
     [InlineData("epochs", "0", "epochs must be between 1 and 10000; got 0.")]
-    [InlineData("loss", "lambdamart", "Unknown loss 'lambdamart'. Use one of: listmle, pairwise-logistic, hybrid, listnet, softmax, approx-ndcg, lambda-loss, pairwise-hinge, triplet.")]
+    [InlineData("hybridFirst", "hybrid", "Unknown hybridFirst 'hybrid'. Use one of: listmle, pairwise-logistic, listnet, softmax, approx-ndcg, lambda-loss, pairwise-hinge, triplet.")]
     [InlineData("hiddenSizes", "64,0", "hiddenSizes takes at most 8 values, each between 1 and 8192; got [64,0].")]
     [InlineData("hiddenSizes", "1,1,1,1,1,1,1,1,1", "hiddenSizes takes at most 8 values, each between 1 and 8192; got [1,1,1,1,1,1,1,1,1].")]
     public void Validation_names_the_json_field_its_allowed_range_or_values_and_what_it_got(string field, string text, string message)
@@ -73,7 +73,7 @@ public class TrainingOptionCatalogTests
     public void Text_is_parsed_by_one_rule_choices_in_any_case_numbers_invariant_lists_comma_separated()
     {
         Assert.True(TrainingOptionCatalog.TryParse(Option("lambdaWeighting"), "NDCG-Loss2++", out object? weighting, out _));
-        Assert.Equal(LambdaLoss.NdcgLoss2PlusPlus, weighting);
+        Assert.Equal(LambdaWeighting.NdcgLoss2PlusPlus, weighting);
         Assert.True(TrainingOptionCatalog.TryParse(Option("learningRate"), "1e-3", out object? rate, out _));
         Assert.Equal(1e-3, rate);
         Assert.True(TrainingOptionCatalog.TryParse(Option("hiddenSizes"), "128, 64", out object? sizes, out _));
@@ -88,6 +88,45 @@ public class TrainingOptionCatalogTests
     }
 
     [Fact]
+    public void A_choice_no_member_spells_is_refused_when_read_naming_every_allowed_value()
+    {
+        Assert.False(TrainingOptionCatalog.TryParse(Option("loss"), "lambdamart", out _, out string error));
+        Assert.Equal("Unknown loss 'lambdamart'. Use one of: listmle, pairwise-logistic, hybrid, listnet, softmax, approx-ndcg, lambda-loss, pairwise-hinge, triplet.", error);
+        var errors = new Dictionary<string, string>();
+        Overlay("""{"tripletMining":"semihard","head":3}""", errors);
+        Assert.Equal("Unknown tripletMining 'semihard'. Use one of: random, hard, semi-hard.", errors["tripletMining"]);
+        Assert.Equal("head takes one of dot, concat-mlp; got a JSON number.", errors["head"]);
+    }
+
+    [Fact]
+    public void Every_choice_is_written_as_todays_string_and_read_back_in_any_case()
+    {
+        Assert.Equal(["temporal", "recbole"], Option("protocol").Choices);
+        Assert.Equal(["dot", "concat-mlp"], Option("head").Choices);
+        Assert.Equal(["auto", "cpu", "cuda"], Option("device").Choices);
+        Assert.Equal(["ndcg-loss2++", "lambdarank"], Option("lambdaWeighting").Choices);
+        Assert.Equal(["mean", "sum"], Option("softmaxReduction").Choices);
+        Assert.Equal(["dot", "distance"], Option("tripletForm").Choices);
+        Assert.Equal(["random", "hard", "semi-hard"], Option("tripletMining").Choices);
+        Assert.Equal(["auto", "dense", "lazy"], Option("embeddingUpdates").Choices);
+        foreach (TrainingOptionDescriptor option in TrainingOptionCatalog.Options.Where(o => o.Kind == TrainingOptionKind.Choice))
+        {
+            foreach (string wire in WireNames.Of(option.EnumType!))
+            {
+                Assert.True(TrainingOptionCatalog.TryParse(option, wire.ToUpperInvariant(), out object? value, out string error), error);
+                TrainingOptions options = TrainingOptionCatalog.With(new TrainingOptions(), [new(option, value)]);
+                string json = JsonSerializer.Serialize(options, CheckpointStore.Json);
+                // Byte for byte what a string field wrote (indented; "+" escaped as the default encoder does).
+                string written = JsonSerializer.Serialize(wire, CheckpointStore.Json);
+                Assert.Contains($"\"{option.JsonName}\": {written}", json, StringComparison.Ordinal);
+                Assert.Equal(wire, TrainingOptionDescriptor.Format(value));
+                string shouted = json.Replace($"\"{option.JsonName}\": {written}", $"\"{option.JsonName}\": {JsonSerializer.Serialize(wire.ToUpperInvariant(), CheckpointStore.Json)}", StringComparison.Ordinal);
+                Assert.Equal(value, option.GetValue(JsonSerializer.Deserialize<TrainingOptions>(shouted, CheckpointStore.Json)!));
+            }
+        }
+    }
+
+    [Fact]
     public void A_json_overlay_sets_the_given_fields_treats_null_as_missing_and_names_unknown_or_mistyped_fields()
     {
         var errors = new Dictionary<string, string>();
@@ -96,7 +135,7 @@ public class TrainingOptionCatalogTests
         TrainingOptions options = Overlay("""{"LOSS":"Lambda-Loss","lambdaMu":null,"hiddenSizes":[32,16],"itemBias":false,"learningRate":0.5}""", errors, baseline);
 
         Assert.Empty(errors);
-        Assert.Equal(baseline with { Loss = LambdaLoss.RegistryName, ItemBias = false, LearningRate = 0.5, HiddenSizes = options.HiddenSizes }, options);
+        Assert.Equal(baseline with { Loss = LossKind.LambdaLoss, ItemBias = false, LearningRate = 0.5, HiddenSizes = options.HiddenSizes }, options);
         Assert.Equal([32, 16], options.HiddenSizes);
 
         Overlay("""{"epoch":5,"epochs":"five","itemBias":1,"hiddenSizes":[1,null],"threads":2}""", errors);
@@ -110,7 +149,7 @@ public class TrainingOptionCatalogTests
     [Fact]
     public void Every_option_round_trips_through_its_command_line_text()
     {
-        var options = new TrainingOptions { LearningRate = 0.0123, HiddenSizes = [64, 32], ItemBias = false, LambdaWeighting = LambdaLoss.LambdaRank, Threads = 3 };
+        var options = new TrainingOptions { LearningRate = 0.0123, HiddenSizes = [64, 32], ItemBias = false, LambdaWeighting = LambdaWeighting.LambdaRank, Threads = 3 };
         var values = new List<KeyValuePair<TrainingOptionDescriptor, object?>>();
         foreach (TrainingOptionDescriptor option in TrainingOptionCatalog.Options)
         {
