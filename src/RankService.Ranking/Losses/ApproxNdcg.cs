@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options ApproxNdcg reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("approx-ndcg sigmoid temperature.", Min = 1e-4, Max = 100, UsedBy = ApproxNdcg.RegistryName)]
-        public double Temperature { get; init; } = 1.0;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>
@@ -32,13 +22,6 @@ namespace RankService.Ranking.Losses
     public sealed class ApproxNdcg : IRankingLoss
     {
         public const string RegistryName = "approx-ndcg";
-
-        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
-        public static ApproxNdcg Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new ApproxNdcg(options.Temperature);
-        }
 
         private readonly Scalar _inverseTemperature;
 
@@ -73,5 +56,19 @@ namespace RankService.Ranking.Losses
             Tensor loss = perList.sum() / hasRelevant.sum().clamp_min(Scalars.One);
             return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
+        public static ApproxNdcg Create(TrainingOptions options) =>
+            new(options.Temperature);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options ApproxNdcg reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("approx-ndcg sigmoid temperature.", Min = 1e-4, Max = 100, UsedBy = ApproxNdcg.RegistryName)]
+        public double Temperature { get; init; } = 1.0;
     }
 }

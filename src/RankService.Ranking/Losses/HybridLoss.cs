@@ -3,22 +3,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options HybridLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("Hybrid weight: alpha * hybridFirst + (1 - alpha) * hybridSecond.", Min = 0, Max = 1, UsedBy = HybridLoss.RegistryName)]
-        public double Alpha { get; init; } = 0.5;
-
-        [TrainingOption("Hybrid's first loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
-        public LossKind HybridFirst { get; init; } = LossKind.ListMle;
-
-        [TrainingOption("Hybrid's second loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
-        public LossKind HybridSecond { get; init; } = LossKind.PairwiseLogistic;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>
@@ -34,17 +18,6 @@ namespace RankService.Ranking.Losses
     public sealed class HybridLoss : IRankingLoss
     {
         public const string RegistryName = "hybrid";
-
-        /// <summary>The hybrid of <see cref="TrainingOptions.HybridFirst"/> and <see cref="TrainingOptions.HybridSecond"/>, each configured by <paramref name="options"/>.</summary>
-        public static HybridLoss Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            if (options.HybridFirst == LossKind.Hybrid || options.HybridSecond == LossKind.Hybrid)
-            {
-                throw new ArgumentException("A hybrid loss cannot contain another hybrid.", nameof(options));
-            }
-            return new HybridLoss(LossRegistry.Create(options.HybridFirst, options), LossRegistry.Create(options.HybridSecond, options), options.Alpha);
-        }
 
         public HybridLoss(IRankingLoss first, IRankingLoss second, double alpha)
         {
@@ -93,5 +66,32 @@ namespace RankService.Ranking.Losses
             };
             return new LossOutput(total.MoveToOuterDisposeScope(), parts);
         }
+
+        /// <summary>The hybrid of <see cref="TrainingOptions.HybridFirst"/> and <see cref="TrainingOptions.HybridSecond"/>, each configured by <paramref name="options"/>.</summary>
+        public static HybridLoss Create(TrainingOptions options)
+        {
+            ArgumentNullException.ThrowIfNull(options);
+            if (options.HybridFirst == LossKind.Hybrid || options.HybridSecond == LossKind.Hybrid)
+            {
+                throw new ArgumentException("A hybrid loss cannot contain another hybrid.", nameof(options));
+            }
+            return new HybridLoss(LossRegistry.Create(options.HybridFirst, options), LossRegistry.Create(options.HybridSecond, options), options.Alpha);
+        }
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options HybridLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("Hybrid weight: alpha * hybridFirst + (1 - alpha) * hybridSecond.", Min = 0, Max = 1, UsedBy = HybridLoss.RegistryName)]
+        public double Alpha { get; init; } = 0.5;
+
+        [TrainingOption("Hybrid's first loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
+        public LossKind HybridFirst { get; init; } = LossKind.ListMle;
+
+        [TrainingOption("Hybrid's second loss, any loss but hybrid.", UsedBy = HybridLoss.RegistryName, ChoicesFrom = typeof(LossRegistry), ChoicesMember = nameof(LossRegistry.PartKinds))]
+        public LossKind HybridSecond { get; init; } = LossKind.PairwiseLogistic;
     }
 }

@@ -4,22 +4,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options LambdaLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("lambda-loss weighting.", UsedBy = LambdaLoss.RegistryName)]
-        public LambdaWeighting LambdaWeighting { get; init; } = LambdaWeighting.NdcgLoss2PlusPlus;
-
-        [TrainingOption("lambda-loss mu: weight of the NDCG-Loss2 term in NDCG-Loss2++.", Min = 0, Max = 1000, UsedBy = LambdaLoss.RegistryName)]
-        public double LambdaMu { get; init; } = 10;
-
-        [TrainingOption("lambda-loss truncation at k; 0 = the whole list.", Min = 0, Max = 100_000, UsedBy = LambdaLoss.RegistryName)]
-        public int LambdaK { get; init; }
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>lambda-loss weighting scheme, spelled on the wire as <c>ndcg-loss2++</c> or <c>lambdarank</c>.</summary>
@@ -52,22 +36,11 @@ namespace RankService.Ranking.Losses
     {
         public const string RegistryName = "lambda-loss";
 
-        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
-        public static LambdaLoss Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new LambdaLoss(options.LambdaWeighting, options.LambdaMu, options.LambdaK > 0 ? options.LambdaK : null);
-        }
-
-
         private readonly Scalar _mu;
 
         public LambdaLoss(LambdaWeighting weighting = LambdaWeighting.NdcgLoss2PlusPlus, double mu = 10, int? k = null)
         {
-            if (!Enum.IsDefined(weighting))
-            {
-                throw new ArgumentException($"Unknown LambdaLoss weighting '{weighting.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<LambdaWeighting>())}.", nameof(weighting));
-            }
+            WireNames.ThrowIfUndefined(weighting, "LambdaLoss weighting", nameof(weighting));
             if (!double.IsFinite(mu) || mu < 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(mu), mu, "mu must be finite and at least 0.");
@@ -130,5 +103,25 @@ namespace RankService.Ranking.Losses
             Tensor loss = perPair.sum(new long[] { 1, 2 }).mul(hasPairs).sum() / hasPairs.sum().clamp_min(Scalars.One);
             return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
+        public static LambdaLoss Create(TrainingOptions options) =>
+            new(options.LambdaWeighting, options.LambdaMu, options.LambdaK > 0 ? options.LambdaK : null);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options LambdaLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("lambda-loss weighting.", UsedBy = LambdaLoss.RegistryName)]
+        public LambdaWeighting LambdaWeighting { get; init; } = LambdaWeighting.NdcgLoss2PlusPlus;
+
+        [TrainingOption("lambda-loss mu: weight of the NDCG-Loss2 term in NDCG-Loss2++.", Min = 0, Max = 1000, UsedBy = LambdaLoss.RegistryName)]
+        public double LambdaMu { get; init; } = 10;
+
+        [TrainingOption("lambda-loss truncation at k; 0 = the whole list.", Min = 0, Max = 100_000, UsedBy = LambdaLoss.RegistryName)]
+        public int LambdaK { get; init; }
     }
 }

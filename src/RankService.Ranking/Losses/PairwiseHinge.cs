@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options PairwiseHinge reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("Margin of pairwise-hinge and triplet.", Min = 0, Max = 100, UsedBy = PairwiseHinge.RegistryName + ", " + TripletLoss.RegistryName)]
-        public double Margin { get; init; } = 1.0;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>
@@ -28,13 +18,6 @@ namespace RankService.Ranking.Losses
     public sealed class PairwiseHinge : IRankingLoss
     {
         public const string RegistryName = "pairwise-hinge";
-
-        /// <summary>The loss as <paramref name="options"/> configure it (its pairs are <see cref="TrainingOptions.PairsPerList"/>).</summary>
-        public static PairwiseHinge Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new PairwiseHinge(options.Margin, options.PairsPerList > 0 ? options.PairsPerList : null);
-        }
 
         private readonly Scalar _margin;
 
@@ -64,5 +47,19 @@ namespace RankService.Ranking.Losses
             Tensor loss = PairwiseLogistic.MeanOverListsWithPairs(perPair, valid);
             return new LossOutput(loss.MoveToOuterDisposeScope(), new Dictionary<string, Tensor>());
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it (its pairs are <see cref="TrainingOptions.PairsPerList"/>).</summary>
+        public static PairwiseHinge Create(TrainingOptions options) =>
+            new(options.Margin, options.PairsPerList > 0 ? options.PairsPerList : null);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options PairwiseHinge reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("Margin of pairwise-hinge and triplet.", Min = 0, Max = 100, UsedBy = PairwiseHinge.RegistryName + ", " + TripletLoss.RegistryName)]
+        public double Margin { get; init; } = 1.0;
     }
 }

@@ -3,16 +3,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options PairwiseLogistic reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("Pairs sampled per list by the pairwise losses; 0 = all pairs.", Min = 0, Max = 1_000_000, UsedBy = PairwiseLogistic.RegistryName + ", " + PairwiseHinge.RegistryName)]
-        public int PairsPerList { get; init; } = 1024;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>
@@ -28,13 +18,6 @@ namespace RankService.Ranking.Losses
     public sealed class PairwiseLogistic : IRankingLoss
     {
         public const string RegistryName = "pairwise-logistic";
-
-        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
-        public static PairwiseLogistic Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new PairwiseLogistic(options.PairsPerList > 0 ? options.PairsPerList : null);
-        }
 
         public PairwiseLogistic(int? pairsPerList = 1024) => PairsPerList = pairsPerList;
 
@@ -100,5 +83,19 @@ namespace RankService.Ranking.Losses
             Tensor perList = perPair.sum(1) / count.clamp_min(Scalars.One);
             return (perList * hasPairs).sum() / hasPairs.sum().clamp_min(Scalars.One);
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
+        public static PairwiseLogistic Create(TrainingOptions options) =>
+            new(options.PairsPerList > 0 ? options.PairsPerList : null);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options PairwiseLogistic reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("Pairs sampled per list by the pairwise losses; 0 = all pairs.", Min = 0, Max = 1_000_000, UsedBy = PairwiseLogistic.RegistryName + ", " + PairwiseHinge.RegistryName)]
+        public int PairsPerList { get; init; } = 1024;
     }
 }

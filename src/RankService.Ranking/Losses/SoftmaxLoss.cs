@@ -4,20 +4,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options SoftmaxLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("softmax: candidates sampled per batch with log-q correction; 0 = the full catalogue.", Min = 0, Max = 1_000_000, UsedBy = SoftmaxLoss.RegistryName)]
-        public int SoftmaxSamples { get; init; }
-
-        [TrainingOption("softmax reduction over a list's rated items: mean (every user weighs the same) or sum (every rated item weighs the same).",
-            UsedBy = SoftmaxLoss.RegistryName)]
-        public SoftmaxReduction SoftmaxReduction { get; init; } = SoftmaxReduction.Mean;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>The softmax loss's reduction over a list's rated items.</summary>
@@ -54,30 +40,13 @@ namespace RankService.Ranking.Losses
     {
         public const string RegistryName = "softmax";
 
-        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
-        public static SoftmaxLoss Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new SoftmaxLoss(options.SoftmaxSamples, options.SoftmaxReduction);
-        }
-
-        /// <summary>Each list's loss is the mean over its rated items.</summary>
-        public const string MeanReduction = "mean";
-
-        /// <summary>Each list's loss is the sum over its rated items (the multinomial log-likelihood).</summary>
-        public const string SumReduction = "sum";
-
-
         private readonly Scalar _logSamples;
         private readonly bool _sum;
 
         public SoftmaxLoss(int samples = 0, SoftmaxReduction reduction = SoftmaxReduction.Mean)
         {
             ArgumentOutOfRangeException.ThrowIfNegative(samples);
-            if (!Enum.IsDefined(reduction))
-            {
-                throw new ArgumentException($"Unknown softmax reduction '{reduction.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<SoftmaxReduction>())}.", nameof(reduction));
-            }
+            WireNames.ThrowIfUndefined(reduction, "softmax reduction", nameof(reduction));
             Samples = samples;
             Reduction = reduction;
             _sum = reduction == SoftmaxReduction.Sum;
@@ -148,5 +117,23 @@ namespace RankService.Ranking.Losses
             Tensor hasRated = positive.sum(1).gt(Scalars.Zero).to_type(logP.dtype);
             return (picked.neg().sum(1) * hasRated).sum() / hasRated.sum().clamp_min(Scalars.One);
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it.</summary>
+        public static SoftmaxLoss Create(TrainingOptions options) =>
+            new(options.SoftmaxSamples, options.SoftmaxReduction);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options SoftmaxLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("softmax: candidates sampled per batch with log-q correction; 0 = the full catalogue.", Min = 0, Max = 1_000_000, UsedBy = SoftmaxLoss.RegistryName)]
+        public int SoftmaxSamples { get; init; }
+
+        [TrainingOption("softmax reduction over a list's rated items: mean (every user weighs the same) or sum (every rated item weighs the same).",
+            UsedBy = SoftmaxLoss.RegistryName)]
+        public SoftmaxReduction SoftmaxReduction { get; init; } = SoftmaxReduction.Mean;
     }
 }

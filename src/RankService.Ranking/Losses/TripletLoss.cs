@@ -4,22 +4,6 @@ using static TorchSharp.torch;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Training;
 
-namespace RankService.Ranking.Training
-{
-    /// <summary>The options TripletLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
-    public sealed partial record TrainingOptions
-    {
-        [TrainingOption("triplet similarity.", UsedBy = TripletLoss.RegistryName)]
-        public TripletForm TripletForm { get; init; } = TripletForm.Dot;
-
-        [TrainingOption("triplet negative mining.", UsedBy = TripletLoss.RegistryName)]
-        public TripletMining TripletMining { get; init; } = TripletMining.SemiHard;
-
-        [TrainingOption("triplet: lowest rating that makes an item a positive.", Min = 0.5, Max = 100, UsedBy = TripletLoss.RegistryName)]
-        public double TripletThreshold { get; init; } = 4;
-    }
-}
-
 namespace RankService.Ranking.Losses
 {
     /// <summary>The triplet loss's similarity: <c>dot</c> (u . v) or <c>distance</c> (-||u - v||^2).</summary>
@@ -65,14 +49,6 @@ namespace RankService.Ranking.Losses
     {
         public const string RegistryName = "triplet";
 
-        /// <summary>The loss as <paramref name="options"/> configure it (its margin is <see cref="TrainingOptions.Margin"/>).</summary>
-        public static TripletLoss Create(TrainingOptions options)
-        {
-            ArgumentNullException.ThrowIfNull(options);
-            return new TripletLoss(options.Margin, options.TripletForm, options.TripletMining, options.TripletThreshold);
-        }
-
-
         private static readonly Scalar PositiveInfinity = double.PositiveInfinity.ToScalar();
         private readonly Scalar _margin;
         private readonly Scalar _threshold;
@@ -83,14 +59,8 @@ namespace RankService.Ranking.Losses
             {
                 throw new ArgumentOutOfRangeException(nameof(margin), margin, "margin must be finite and at least 0.");
             }
-            if (!Enum.IsDefined(form))
-            {
-                throw new ArgumentException($"Unknown triplet form '{form.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<TripletForm>())}.", nameof(form));
-            }
-            if (!Enum.IsDefined(mining))
-            {
-                throw new ArgumentException($"Unknown triplet mining '{mining.Wire()}'. Use one of: {string.Join(", ", WireNames.Of<TripletMining>())}.", nameof(mining));
-            }
+            WireNames.ThrowIfUndefined(form, "triplet form", nameof(form));
+            WireNames.ThrowIfUndefined(mining, "triplet mining", nameof(mining));
             if (!double.IsFinite(threshold) || threshold <= 0)
             {
                 throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must be finite and above 0 (label 0 marks the unrated negatives).");
@@ -173,5 +143,25 @@ namespace RankService.Ranking.Losses
             }
             return choice.contiguous().MoveToOuterDisposeScope();
         }
+
+        /// <summary>The loss as <paramref name="options"/> configure it (its margin is <see cref="TrainingOptions.Margin"/>).</summary>
+        public static TripletLoss Create(TrainingOptions options) =>
+            new(options.Margin, options.TripletForm, options.TripletMining, options.TripletThreshold);
+    }
+}
+
+namespace RankService.Ranking.Training
+{
+    /// <summary>The options TripletLoss reads, described here once (see <see cref="TrainingOptionCatalog"/>).</summary>
+    public sealed partial record TrainingOptions
+    {
+        [TrainingOption("triplet similarity.", UsedBy = TripletLoss.RegistryName)]
+        public TripletForm TripletForm { get; init; } = TripletForm.Dot;
+
+        [TrainingOption("triplet negative mining.", UsedBy = TripletLoss.RegistryName)]
+        public TripletMining TripletMining { get; init; } = TripletMining.SemiHard;
+
+        [TrainingOption("triplet: lowest rating that makes an item a positive.", Min = 0.5, Max = 100, UsedBy = TripletLoss.RegistryName)]
+        public double TripletThreshold { get; init; } = 4;
     }
 }

@@ -43,10 +43,7 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
     /// </param>
     public TwoTowerModel(int userCount, int itemCount, ModelOptions options, bool sparseGradients = false, Generator? init = null) : base(nameof(TwoTowerModel))
     {
-        if (!Enum.IsDefined(options.Head))
-        {
-            throw new ArgumentException($"Unknown head '{WireNames.Name(options.Head)}'. Known heads: {string.Join(", ", WireNames.Of<ScoringHead>())}.", nameof(options));
-        }
+        WireNames.ThrowIfUndefined(options.Head, "head", nameof(options));
         Options = options;
         UserCount = userCount;
         ItemCount = itemCount;

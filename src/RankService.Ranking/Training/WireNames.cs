@@ -53,6 +53,18 @@ public static class WireNames
         return index >= 0 ? table.Values[index] : null;
     }
 
+    /// <summary>
+    /// Throws when <paramref name="value"/> is no member of its enum (a cast from a number): the message names
+    /// <paramref name="what"/>, the value and every allowed wire name.
+    /// </summary>
+    public static void ThrowIfUndefined<T>(T value, string what, string paramName) where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentException($"Unknown {what} '{value.Wire()}'. Use one of: {string.Join(", ", Of<T>())}.", paramName);
+        }
+    }
+
     /// <summary>The member of <typeparamref name="T"/> spelt <paramref name="text"/> (any case).</summary>
     public static bool TryParse<T>(string text, out T value) where T : struct, Enum
     {
