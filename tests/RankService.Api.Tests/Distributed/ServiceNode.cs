@@ -163,11 +163,28 @@ public sealed class ServiceNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Ports handed to nodes of this test run: a port is free again once its probe closes, before the node binds it.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port no other node of this run was given: the kernel may offer a just-probed port again while the
+    /// node it went to is still starting, and two nodes on one port made the api node's client reach a worker (a 404).
+    /// </summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     /// <summary>The web host's own build output (same configuration as these tests), which holds its appsettings.json.</summary>
