@@ -47,7 +47,7 @@ public sealed class ModelManifestAndExportTests(TrainedService service) : IClass
             Assert.Equal(service.Job.Options.EmbeddingDim + 1 + (s == EmbeddingSide.Items ? 1 : 0), csv.Header.Length);
             ModelVectors.AssertMatches(checkpoint, s, csv.Ids, i => csv.Rows[i], csv.Bias);
         }
-        Assert.Equal(service.Data.Users.RawIds, checkpoint.Ids.UserIds);
+        Assert.Equal(service.Data.Users.Ids, checkpoint.Ids.UserIds);
     }
 
     [Fact]
