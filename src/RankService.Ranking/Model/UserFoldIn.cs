@@ -420,18 +420,15 @@ public sealed class UserFoldIn
             return 0;
         }
         ReadOnlySpan<float> s = w.Scores;
+        Span<float> c = w.Coefficients;
+        // One SIMD pass each: exp(s − max), its sum, then c = W p (the catalogue's softmax times the positives' weight).
         float max = TensorPrimitives.Max(s);
-        double sum = 0;
-        for (int j = 0; j < s.Length; j++)
-        {
-            sum += Math.Exp(s[j] - max);
-        }
+        TensorPrimitives.Subtract(s, max, c);
+        TensorPrimitives.Exp(c, c);
+        double sum = TensorPrimitives.Sum<float>(c);
         double lse = max + Math.Log(sum);
         double total = p.Weight * p.Positives.Length;
-        for (int j = 0; j < s.Length; j++)
-        {
-            w.Coefficients[j] = (float)(total * Math.Exp(s[j] - lse));
-        }
+        TensorPrimitives.Multiply(c, (float)(total / sum), c);
         double loss = 0;
         foreach (int i in p.Positives)
         {
