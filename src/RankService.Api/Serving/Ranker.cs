@@ -38,14 +38,26 @@ public static class Ranker
     }
 
     /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first).</summary>
-    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen)
+    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen) => TopK(model, user, k, includeSeen, exact: true, out _);
+
+    /// <summary>
+    /// As above, through the model's approximate index unless <paramref name="exact"/> or it has none (or cannot fill k,
+    /// see <see cref="Ranking.Index.ItemIndex.TopK"/>); <paramref name="approximate"/> says which answered.
+    /// </summary>
+    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen, bool exact, out bool approximate)
     {
         ArgumentNullException.ThrowIfNull(model);
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
-        model.Scorer.ScoreUser(user, scores);
-        ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
-        int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), seen, k, top);
+        int count = exact || model.Index is not { } index ? -1
+            : index.TopK(model.Scorer, user, k, includeSeen || model.Seen is null ? null : Ranking.Index.IndexRecall.NotSeen(model.Seen, user), top, scores);
+        approximate = count >= 0;
+        if (count < 0)
+        {
+            model.Scorer.ScoreUser(user, scores);
+            ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
+            count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), seen, k, top);
+        }
 
         var ranked = new RankedMovie[count];
         for (int r = 0; r < count; r++)

@@ -1,4 +1,5 @@
 using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Index;
 using RankService.Ranking.Model;
 
 namespace RankService.Api.Serving;
@@ -43,6 +44,29 @@ public sealed class ServingModel : IDisposable
     /// <summary>Immutable and thread-safe; stays valid after <see cref="Retire"/>.</summary>
     public PrecomputedScorer Scorer { get; }
 
+    /// <summary>The approximate index once attached (<see cref="AnnIndexing"/>); until then, and without one, rankings are exact.</summary>
+    public ItemIndex? Index => _index;
+    public ItemIndexManifest? IndexManifest { get; private set; }
+    public string IndexState { get; set; } = IndexStates.Exact;
+    public string ManifestPath => _checkpoint.ManifestPath;
+    private volatile ItemIndex? _index;
+
+    /// <summary>Attaches the index in one reference write; false (the caller disposes it) when the model was retired meanwhile.</summary>
+    public bool AttachIndex(ItemIndex index, ItemIndexManifest manifest)
+    {
+        lock (_gate)
+        {
+            if (IsRetired)
+            {
+                return false;
+            }
+            IndexManifest = manifest;
+            IndexState = IndexStates.Serving;
+            _index = index;
+            return true;
+        }
+    }
+
     public bool TryGetUser(long rawId, out int index) => _users.TryGetValue(rawId, out index);
 
     /// <summary>Frees the native model once; rankings keep working from the precomputed arrays.</summary>
@@ -56,6 +80,7 @@ public sealed class ServingModel : IDisposable
             }
             IsRetired = true;
             _checkpoint.Dispose();
+            _index?.Dispose(); // freed once the searches in flight leave it
         }
     }
 

@@ -49,18 +49,18 @@ public static class ItemIndexFile
         return Path.Combine(folder, tag + ".index.json");
     }
 
-    /// <summary>Builds the index of a loaded checkpoint, measures its recall and saves both beside the checkpoint.</summary>
+    /// <summary>Builds the index of a checkpoint's model, measures its recall and saves both beside the checkpoint.</summary>
     public static (ItemIndex Index, ItemIndexManifest Manifest) BuildAndSave(
-        LoadedCheckpoint checkpoint, PrecomputedScorer scorer, SeenItems? seen, ItemIndexSettings settings, CancellationToken cancellationToken = default)
+        string checkpointManifestPath, CheckpointManifest checkpoint, PrecomputedScorer scorer, SeenItems? seen, ItemIndexSettings settings,
+        CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(checkpoint);
         long start = Stopwatch.GetTimestamp();
         ItemIndex index = ItemIndex.Build(scorer, settings, cancellationToken);
         try
         {
             double buildSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
             IndexRecall recall = IndexRecall.Measure(scorer, index, seen, cancellationToken: cancellationToken);
-            ItemIndexManifest manifest = Save(checkpoint.ManifestPath, checkpoint.Manifest, index, buildSeconds, recall);
+            ItemIndexManifest manifest = Save(checkpointManifestPath, checkpoint, index, buildSeconds, recall);
             return (index, manifest);
         }
         catch
