@@ -18,11 +18,11 @@ namespace RankService.Benchmarks;
 /// </summary>
 internal static class Tools
 {
-    /// <summary><c>synth --out DIR [--users N --items N --ratings N --seed N]</c>: an ml-25m-shaped CSV release by default.</summary>
+    /// <summary><c>synth --out DIR [--shape ml-25m|shop-1m --users N --items N --ratings N --seed N]</c>: an ml-25m-shaped CSV release by default.</summary>
     public static int Synth(string[] args)
     {
         Dictionary<string, string> a = Parse(args);
-        SyntheticScaleOptions o = SyntheticScaleOptions.Ml25m;
+        SyntheticScaleOptions o = SyntheticScaleOptions.Named(a.GetValueOrDefault("shape", "ml-25m"));
         o = o with
         {
             Users = Int(a, "users", o.Users),
