@@ -14,6 +14,7 @@ return args.FirstOrDefault() switch
     "eval" => Tools.Eval(args[1..]),
     "gc-stress" => Tools.GcStress(args[1..]),
     "fold-in" => Tools.FoldIn(args[1..]),
+    "ann" => AnnTool.Run(args[1..]),
     _ => Run(args),
 };
 

@@ -18,11 +18,11 @@ namespace RankService.Benchmarks;
 /// </summary>
 internal static class Tools
 {
-    /// <summary><c>synth --out DIR [--users N --items N --ratings N --seed N]</c>: an ml-25m-shaped CSV release by default.</summary>
+    /// <summary><c>synth --out DIR [--shape ml-25m|shop-1m --users N --items N --ratings N --seed N]</c>: an ml-25m-shaped CSV release by default.</summary>
     public static int Synth(string[] args)
     {
         Dictionary<string, string> a = Parse(args);
-        SyntheticScaleOptions o = SyntheticScaleOptions.Ml25m;
+        SyntheticScaleOptions o = SyntheticScaleOptions.Named(a.GetValueOrDefault("shape", "ml-25m"));
         o = o with
         {
             Users = Int(a, "users", o.Users),
@@ -258,14 +258,14 @@ internal static class Tools
         return 0;
     }
 
-    private static double PeakRssMb()
+    internal static double PeakRssMb()
     {
         // VmHWM: the peak resident set of this process, what /usr/bin/time -v reports as maximum resident set size.
         string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return line is null ? double.NaN : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024.0;
     }
 
-    private static Dictionary<string, string> Parse(string[] args)
+    internal static Dictionary<string, string> Parse(string[] args)
     {
         var result = new Dictionary<string, string>(StringComparer.Ordinal);
         for (int i = 0; i + 1 < args.Length; i += 2)
@@ -279,7 +279,7 @@ internal static class Tools
         return result;
     }
 
-    private static int Int(Dictionary<string, string> a, string name, int fallback) =>
+    internal static int Int(Dictionary<string, string> a, string name, int fallback) =>
         a.TryGetValue(name, out string? v) ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
 
     private static string Invariant(FormattableString s) => FormattableString.Invariant(s);

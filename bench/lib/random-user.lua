@@ -2,13 +2,14 @@
 -- for the synthetic generator's ids. done() prints one machine-readable line for the calling script.
 local max_user = tonumber(os.getenv("MAX_USER") or "943")
 local k = os.getenv("RANK_K") or "10"
+local extra = os.getenv("RANK_QUERY") or "" -- e.g. "&exact=true"
 
 function init(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
 end
 
 function request()
-  return wrk.format("GET", "/users/" .. math.random(1, max_user) .. "/ranking?k=" .. k)
+  return wrk.format("GET", "/users/" .. math.random(1, max_user) .. "/ranking?k=" .. k .. extra)
 end
 
 function done(summary, latency, requests)

@@ -13,6 +13,7 @@ namespace RankService.Api.Apis;
 /// <param name="Validation">Validation metrics of its best epoch (NDCG@10 selects the serving model).</param>
 /// <param name="Test">Test metrics of its best checkpoint.</param>
 /// <param name="PopularityTest">The popularity baseline on the same test users.</param>
+/// <param name="Index">Its approximate index, when it has one (or, serving, is getting one).</param>
 public sealed record ModelView(
     string JobId,
     string Dataset,
@@ -23,7 +24,8 @@ public sealed record ModelView(
     IReadOnlyDictionary<string, double>? Test,
     IReadOnlyDictionary<string, double>? PopularityTest,
     DateTimeOffset? FinishedAt,
-    string Checkpoint);
+    string Checkpoint,
+    IndexView? Index = null);
 
 /// <summary>A model with its best checkpoint's manifest.</summary>
 /// <param name="Model">What GET /models lists for it.</param>
@@ -168,7 +170,7 @@ public static class ModelsApi
         IReadOnlyDictionary<string, string> serving = registry.ServingJobs();
         IReadOnlyList<ModelView> models = store.List()
             .Where(IsModel)
-            .Select(r => ToView(r, serving.TryGetValue(r.Dataset, out string? s) && s == r.Id))
+            .Select(r => ToView(r, serving.TryGetValue(r.Dataset, out string? s) && s == r.Id, IndexView.Of(r, store, registry)))
             .ToList();
         return TypedResults.Ok(models);
     }
@@ -231,6 +233,6 @@ public static class ModelsApi
 
     private static bool IsModel(JobRecord r) => r.State is JobState.Succeeded or JobState.Cancelled && r.Checkpoint is not null && r.BestEpoch > 0;
 
-    private static ModelView ToView(JobRecord r, bool serving) =>
-        new(r.Id, r.Dataset, r.State, serving, r.BestEpoch, r.BestValidation, r.Test, r.PopularityTest, r.FinishedAt, r.Checkpoint!);
+    private static ModelView ToView(JobRecord r, bool serving, IndexView? index = null) =>
+        new(r.Id, r.Dataset, r.State, serving, r.BestEpoch, r.BestValidation, r.Test, r.PopularityTest, r.FinishedAt, r.Checkpoint!, index);
 }

@@ -13,7 +13,8 @@ namespace RankService.Api.Apis;
 /// <param name="ModelJobId">The job that trained the model that produced this ranking.</param>
 /// <param name="IncludeSeen">Whether items the user already rated could appear.</param>
 /// <param name="Items">Best first; never a hidden item nor one of the user's never-recommend items.</param>
-public sealed record RankingResponse(string UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedItem> Items);
+/// <param name="Approximate">True when the model's approximate index answered (its recall is in GET /models); false for the exact pass.</param>
+public sealed record RankingResponse(string UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedItem> Items, bool Approximate = false);
 
 /// <summary><c>/users/{id}/ranking</c>: the top k items for a user from the serving model.</summary>
 public static class RankingApi
@@ -24,7 +25,7 @@ public static class RankingApi
             .WithTags("Ranking")
             .WithName("GetRanking")
             .WithSummary("Rank items for a user")
-            .WithDescription("The top `k` items (1 to the catalogue size, default 10) for a user id as the data set spells it (MovieLens ids are their decimal strings), from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Items the user already rated are left out unless `includeSeen=true`; hidden items and the user's never-recommend items always are. Items are named by `itemId`, and also by the number `movieId` when the data set's item ids are all integers (MovieLens). 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
+            .WithDescription("The top `k` items (1 to the catalogue size, default 10) for a user id as the data set spells it (MovieLens ids are their decimal strings), from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Items the user already rated are left out unless `includeSeen=true`; hidden items and the user's never-recommend items always are. Items are named by `itemId`, and also by the number `movieId` when the data set's item ids are all integers (MovieLens). A model with an approximate index (dot head, catalogue of at least Serving:AnnMinItems) answers through it (`approximate: true`; recall in GET /models) unless `exact=true`. 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app)
@@ -34,7 +35,7 @@ public static class RankingApi
 
     public static Results<Ok<RankingResponse>, ValidationProblem, ProblemHttpResult> GetRanking(
         string id, ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
-        int? k = null, string? dataset = null, bool includeSeen = false)
+        int? k = null, string? dataset = null, bool includeSeen = false, bool exact = false)
     {
         DataOptions d = data.Value;
         string name = dataset ?? registry.LastActivatedDataset ?? d.DefaultDataset;
@@ -79,6 +80,7 @@ public static class RankingApi
             });
         }
         // A swap meanwhile is harmless: this model's precomputed arrays stay valid after it is retired.
-        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
+        RankedItem[] items = Ranker.TopK(model, user, want, includeSeen, exact, out bool approximate);
+        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, items, approximate));
     }
 }

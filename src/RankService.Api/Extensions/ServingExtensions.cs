@@ -12,6 +12,7 @@ public static class ServingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<ModelRegistry>();
+        builder.Services.AddSingleton<AnnIndexing>();
         builder.Services.AddSingleton<ServingStateFile>();
         // Nodes that share job storage share serving.json: its changes take a lock in their database.
         builder.Services.AddSingleton<IServingStateLock>(provider =>

@@ -23,6 +23,7 @@ public sealed class TrainingJob(
     JobCancellations cancellations,
     IDatasetProvider datasets,
     ModelRegistry models,
+    AnnIndexing ann,
     JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
     IOptions<ServiceOptions> serviceOptions,
@@ -152,6 +153,11 @@ public sealed class TrainingJob(
             !cancelled ? lifecycle.Succeed(r, result!, best)
             : r.CancelRequested ? lifecycle.Cancel(r, result: result, bestCheckpoint: best)
             : lifecycle.Fail(r, JobLifecycle.ShutdownMessage, result, best);
+        if (current is not null && !cancelled)
+        {
+            // The index (and its recall) is ready before the record says "succeeded", as the model is.
+            ann.BuildForCheckpoint(jobId, store.CheckpointPath(Apply(current)), CancellationToken.None);
+        }
         if (current is not null && !cancelled && serviceOptions.Value.ServesHttpApi)
         {
             // Swap the model in before the record says "succeeded": a client that sees the state never gets the old model.

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using RankService.Ranking.Index;
 
 namespace RankService.Api.Options;
 
@@ -20,4 +21,11 @@ public sealed class ServingOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Catalogues of at least this many items get an approximate (HNSW) index for <c>dot</c> models; smaller ones rank exactly.</summary>
+    [Range(1, int.MaxValue)]
+    public int AnnMinItems { get; set; } = 20_000;
+
+    /// <summary>How the index is built and searched (section <c>Serving:Ann</c>).</summary>
+    public ItemIndexSettings Ann { get; set; } = new();
 }

@@ -17,13 +17,15 @@ public sealed class ModelRegistry : IDisposable
     private readonly JobStore _store;
     private readonly ILogger<ModelRegistry> _logger;
     private readonly ServingStateFile _state;
+    private readonly AnnIndexing _ann;
     private readonly SemaphoreSlim _changes = new(1, 1);
     private volatile ImmutableDictionary<string, ServingModel> _models = ImmutableDictionary.Create<string, ServingModel>(StringComparer.Ordinal);
     private volatile string? _lastActivated;
     private volatile bool _loaded;
 
-    public ModelRegistry(JobStore store, ServingStateFile state, ILogger<ModelRegistry> logger)
+    public ModelRegistry(JobStore store, ServingStateFile state, AnnIndexing ann, ILogger<ModelRegistry> logger)
     {
+        _ann = ann;
         _store = store;
         _state = state;
         _logger = logger;
@@ -169,6 +171,7 @@ public sealed class ModelRegistry : IDisposable
         _models = _models.SetItem(model.Dataset, model);
         _logger.LogInformation("Serving job {JobId}'s model for {Dataset}", model.JobId, model.Dataset);
         old?.Retire();
+        _ann.AttachInBackground(model); // ranks exactly until its index is loaded (or rebuilt) and attached
     }
 
     /// <summary>Records in serving.json that <paramref name="record"/> serves its data set, activated last (call under _changes).</summary>

@@ -37,14 +37,31 @@ public static class Ranker
     /// The user's top <paramref name="k"/> items, best first (ties: lower item index first). Hidden items and the
     /// user's never-recommend items are never returned; seen items only with <paramref name="includeSeen"/>.
     /// </summary>
-    public static RankedItem[] TopK(ServingModel model, int user, int k, bool includeSeen)
+    public static RankedItem[] TopK(ServingModel model, int user, int k, bool includeSeen) => TopK(model, user, k, includeSeen, exact: true, out _);
+
+    /// <summary>
+    /// As above, through the model's approximate index unless <paramref name="exact"/> or it has none (or cannot fill k,
+    /// see <see cref="Ranking.Index.ItemIndex.TopK"/>); <paramref name="approximate"/> says which answered.
+    /// </summary>
+    public static RankedItem[] TopK(ServingModel model, int user, int k, bool includeSeen, bool exact, out bool approximate)
     {
         ArgumentNullException.ThrowIfNull(model);
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
-        model.Scorer.ScoreUser(user, scores);
-        ReadOnlySpan<int> excluded = Excluded(model, user, includeSeen);
-        int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, k, top);
+        int count = -1;
+        if (!exact && model.Index is { } index)
+        {
+            // The index takes a predicate; the exclusion list is copied once so the predicate can hold it.
+            int[] excludedItems = Excluded(model, user, includeSeen).ToArray();
+            count = index.TopK(model.Scorer, user, k, excludedItems.Length == 0 ? null : item => Array.BinarySearch(excludedItems, item) < 0, top, scores);
+        }
+        approximate = count >= 0;
+        if (count < 0)
+        {
+            model.Scorer.ScoreUser(user, scores);
+            ReadOnlySpan<int> excluded = Excluded(model, user, includeSeen);
+            count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, k, top);
+        }
 
         var ranked = new RankedItem[count];
         for (int r = 0; r < count; r++)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Index;
 using RankService.Ranking.Model;
 
 namespace RankService.Api.Serving;
@@ -34,8 +35,8 @@ public sealed class ServingModel : IDisposable
         _checkpoint = checkpoint;
         Seen = seen;
         CheckpointIds ids = checkpoint.Ids;
-        _users = Index(ids.UserIds);
-        _items = Index(ids.ItemIds);
+        _users = Lookup(ids.UserIds);
+        _items = Lookup(ids.ItemIds);
         _catalogue = new Item[ids.ItemIds.Count];
         for (int i = 0; i < _catalogue.Length; i++)
         {
@@ -127,6 +128,30 @@ public sealed class ServingModel : IDisposable
         return true;
     }
 
+    /// <summary>The approximate index once attached (<see cref="AnnIndexing"/>); until then, and without one, rankings are exact.</summary>
+    public ItemIndex? Index => _index;
+    public ItemIndexManifest? IndexManifest { get; private set; }
+    public string IndexState { get; set; } = IndexStates.Exact;
+    public string ManifestPath => _checkpoint.ManifestPath;
+    private volatile ItemIndex? _index;
+
+    /// <summary>Attaches the index in one reference write; false (the caller disposes it) when the model was retired meanwhile.</summary>
+    public bool AttachIndex(ItemIndex index, ItemIndexManifest manifest)
+    {
+        lock (_gate)
+        {
+            if (IsRetired)
+            {
+                return false;
+            }
+            IndexManifest = manifest;
+            IndexState = IndexStates.Serving;
+            _index = index;
+            return true;
+        }
+    }
+
+
     /// <summary>Frees the native model once; rankings keep working from the precomputed arrays.</summary>
     public void Retire()
     {
@@ -138,12 +163,13 @@ public sealed class ServingModel : IDisposable
             }
             IsRetired = true;
             _checkpoint.Dispose();
+            _index?.Dispose(); // freed once the searches in flight leave it
         }
     }
 
     public void Dispose() => Retire();
 
-    private static Dictionary<string, int> Index(IReadOnlyList<string> ids)
+    private static Dictionary<string, int> Lookup(IReadOnlyList<string> ids)
     {
         var index = new Dictionary<string, int>(ids.Count, StringComparer.Ordinal);
         for (int i = 0; i < ids.Count; i++)

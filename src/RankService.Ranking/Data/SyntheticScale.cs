@@ -9,6 +9,21 @@ public sealed record SyntheticScaleOptions
     /// <summary>ml-25m: 162,541 users, 59,047 rated movies, 25,000,095 ratings.</summary>
     public static readonly SyntheticScaleOptions Ml25m = new() { Users = 162_541, Items = 59_047, Ratings = 25_000_095 };
 
+    /// <summary>
+    /// A shop catalogue of a million items: 200,000 users, 20,000,000 interactions, popularity more long-tailed than
+    /// MovieLens (σ 2.0 of log popularity instead of 1.5: a few items take a large share, most are seen a handful of
+    /// times). Every item is still rated at least once (the 5 forced items per user), as the generator guarantees.
+    /// </summary>
+    public static readonly SyntheticScaleOptions Shop1m = new() { Users = 200_000, Items = 1_000_000, Ratings = 20_000_000, PopularitySkew = 2.0 };
+
+    /// <summary>The named shapes: <c>ml-25m</c> and <c>shop-1m</c>.</summary>
+    public static SyntheticScaleOptions Named(string shape) => shape switch
+    {
+        "ml-25m" => Ml25m,
+        "shop-1m" => Shop1m,
+        _ => throw new ArgumentException($"Unknown shape '{shape}'; known: ml-25m, shop-1m.", nameof(shape)),
+    };
+
     public int Users { get; init; } = 1_000;
     public int Items { get; init; } = 500;
 

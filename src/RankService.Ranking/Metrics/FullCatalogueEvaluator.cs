@@ -18,7 +18,7 @@ namespace RankService.Ranking.Metrics;
 /// </para>
 /// <para>
 /// Cost. Users are scored in batches of <c>batchSize</c> into one reused buffer of
-/// <c>batchSize × ItemCount</c> floats; each held-out item costs one vectorised pass over its row plus one over
+/// <c>batchSize × ItemCount</c> floats (batches shrink to keep it within <see cref="MaxBufferFloats"/>); each held-out item costs one vectorised pass over its row plus one over
 /// the user's excluded items. The scorer is called sequentially, because scorers (a torch module, say) need not
 /// be thread-safe, and the counting is cheap next to scoring (943 × 1682 takes milliseconds), so there is no
 /// Parallel.For here.
@@ -26,13 +26,18 @@ namespace RankService.Ranking.Metrics;
 /// </summary>
 public static class FullCatalogueEvaluator
 {
+    /// <summary>The most scores held at once; the users per batch shrink to fit it on large catalogues.</summary>
+    public const int MaxBufferFloats = 1 << 24;
+
     /// <summary>
     /// Ranks each user's validation or test items of <paramref name="split"/>. Users without any are skipped.
     /// The user's train items are excluded from the candidates, and for <see cref="EvaluationTarget.Test"/> so are
     /// the validation items (RecBole masks both). Cut-offs <paramref name="ks"/> must be ≥ 1; duplicates are ignored.
+    /// With <paramref name="maxUsers"/> above 0 and below the number of users with held-out items, only a sample of
+    /// that many (drawn with <paramref name="sampleSeed"/>, so the same users every call) is ranked; the result says how many.
     /// </summary>
     public static EvaluationResult Evaluate(IItemScorer scorer, UserSplit split, EvaluationTarget target,
-        IReadOnlyList<int> ks, int batchSize = 256)
+        IReadOnlyList<int> ks, int batchSize = 256, int maxUsers = 0, int sampleSeed = 0)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(split);
@@ -49,19 +54,19 @@ public static class FullCatalogueEvaluator
         }
         if (target == EvaluationTarget.Validation)
         {
-            return EvaluateCore(scorer, heldOut, split.TrainItems, null, ks, batchSize);
+            return EvaluateCore(scorer, heldOut, split.TrainItems, null, ks, batchSize, maxUsers, sampleSeed);
         }
         if (split is LeaveLastOutSplit single)
         {
             // The one validation item rides along as one extra exclusion rather than copying every train history.
-            return EvaluateCore(scorer, heldOut, split.TrainItems, single.ValidationItem, ks, batchSize);
+            return EvaluateCore(scorer, heldOut, split.TrainItems, single.ValidationItem, ks, batchSize, maxUsers, sampleSeed);
         }
         int[][] excluded = new int[split.UserCount][];
         for (int u = 0; u < excluded.Length; u++)
         {
             excluded[u] = heldOut[u].Length > 0 ? [.. split.TrainItems[u], .. split.ValidationItems[u]] : [];
         }
-        return EvaluateCore(scorer, heldOut, excluded, null, ks, batchSize);
+        return EvaluateCore(scorer, heldOut, excluded, null, ks, batchSize, maxUsers, sampleSeed);
     }
 
     /// <summary>
@@ -78,7 +83,7 @@ public static class FullCatalogueEvaluator
     }
 
     private static EvaluationResult EvaluateCore(IItemScorer scorer, int[][] heldOut, int[][] excluded,
-        int[]? alsoExcluded, IReadOnlyList<int> ks, int batchSize)
+        int[]? alsoExcluded, IReadOnlyList<int> ks, int batchSize, int maxUsers = 0, int sampleSeed = 0)
     {
         ArgumentNullException.ThrowIfNull(heldOut);
         ArgumentNullException.ThrowIfNull(excluded);
@@ -103,9 +108,24 @@ public static class FullCatalogueEvaluator
             }
         }
 
+        if (maxUsers > 0 && users.Count > maxUsers)
+        {
+            // A partial Fisher-Yates draw, then index order again (scoring order does not matter, but it is cheaper in order).
+            var random = new Random(sampleSeed);
+            for (int i = 0; i < maxUsers; i++)
+            {
+                int j = random.Next(i, users.Count);
+                (users[i], users[j]) = (users[j], users[i]);
+            }
+            users.RemoveRange(maxUsers, users.Count - maxUsers);
+            users.Sort();
+        }
+
         int itemCount = scorer.ItemCount;
         var ranker = new UserRanker(itemCount);
         var sums = new MetricSums(cutoffs);
+        // At most MaxBufferFloats scores at once (64 MB): 256 users of ml-25m, 16 of a million-item catalogue.
+        batchSize = Math.Max(1, Math.Min(batchSize, MaxBufferFloats / Math.Max(1, itemCount)));
         float[] buffer = new float[Math.Min(batchSize, users.Count) * itemCount];
         for (int start = 0; start < users.Count; start += batchSize)
         {

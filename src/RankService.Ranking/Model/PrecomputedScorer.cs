@@ -122,6 +122,63 @@ public sealed class PrecomputedScorer : IItemScorer
         }
     }
 
+    /// <summary>True for the <c>dot</c> head: a score is <see cref="UserVector"/> · item vector + item bias, which an inner-product index can rank.</summary>
+    public bool IsDotProduct => _head.Length == 0;
+
+    /// <summary>The user's stored vector (the <c>dot</c> head's user tower output).</summary>
+    public ReadOnlySpan<float> UserVector(int user)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(user));
+        return _users.AsSpan(user * Width, Width);
+    }
+
+    /// <summary>
+    /// Writes the <c>dot</c> head's item vector followed by its bias into <paramref name="into"/> (length Width + 1), so
+    /// [user vector, 1] · [item vector, bias] is the item's score.
+    /// </summary>
+    public void ItemVectorWithBias(int item, Span<float> into)
+    {
+        EnsureDot();
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)ItemCount, nameof(item));
+        ArgumentOutOfRangeException.ThrowIfLessThan(into.Length, Width + 1, nameof(into));
+        for (int k = 0; k < Width; k++)
+        {
+            into[k] = _items[(k * ItemCount) + item];
+        }
+        into[Width] = _bias[item];
+    }
+
+    /// <summary>
+    /// The <c>dot</c> head's scores of a few items: the formula of <see cref="ScoreUser"/> in the same order (bias, then one
+    /// multiply and one add per dimension); SIMD there may fuse a multiply-add, so the last bit can differ.
+    /// </summary>
+    public void ScoreItems(int user, ReadOnlySpan<int> items, Span<float> scores)
+    {
+        EnsureDot();
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, items.Length, nameof(scores));
+        ReadOnlySpan<float> u = UserVector(user);
+        int n = ItemCount;
+        for (int j = 0; j < items.Length; j++)
+        {
+            int item = items[j];
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)n, nameof(items));
+            float s = _bias[item];
+            for (int k = 0; k < u.Length; k++)
+            {
+                s = (_items[(k * n) + item] * u[k]) + s;
+            }
+            scores[j] = s;
+        }
+    }
+
+    private void EnsureDot()
+    {
+        if (_head.Length != 0)
+        {
+            throw new InvalidOperationException("Only the dot head's scores are an inner product of stored vectors.");
+        }
+    }
+
     /// <inheritdoc />
     public void Score(ReadOnlySpan<int> users, Span<float> scores)
     {

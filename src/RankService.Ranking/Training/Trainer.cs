@@ -103,7 +103,7 @@ public sealed class Trainer
                 break;
             }
             Profile?.Restart();
-            IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation);
+            IReadOnlyDictionary<string, double> validation = Evaluate(model, split, EvaluationTarget.Validation, o);
             Profile?.Lap("validation");
             bool isBest = stopping.Observe(epoch, validation);
             checkpoints.SaveEpoch(model, epoch, validation, isBest);
@@ -200,7 +200,7 @@ public sealed class Trainer
             CheckpointStore.LoadWeightsInto(checkpoints.BestPath, model);
             test = split is ColdUsersSplit { TrainedIn: false } coldUsers
                 ? ColdUsersEvaluator.Evaluate(UserFoldIn.FromTraining(model, _options, trainingLists), new PrecomputedScorer(model), coldUsers, Ks).Metrics
-                : Evaluate(model, split, EvaluationTarget.Test);
+                : Evaluate(model, split, EvaluationTarget.Test, _options);
             checkpoints.SaveTested(model, stopping, test);
             foreach ((string name, double value) in test)
             {
@@ -210,16 +210,16 @@ public sealed class Trainer
         Profile?.Lap("test");
         var popularity = new PopularityScorer(split);
         var metrics = new FinalMetrics(test,
-            FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics,
-            FullCatalogueEvaluator.Evaluate(popularity, testSplit, EvaluationTarget.Test, Ks).Metrics);
+            FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks, maxUsers: _options.EvaluationUsers, sampleSeed: _options.Seed).Metrics,
+            FullCatalogueEvaluator.Evaluate(popularity, testSplit, EvaluationTarget.Test, Ks, maxUsers: _options.EvaluationUsers, sampleSeed: _options.Seed).Metrics);
         Profile?.Lap("baseline");
         return metrics;
     }
 
-    private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, UserSplit split, EvaluationTarget target)
+    private static IReadOnlyDictionary<string, double> Evaluate(TwoTowerModel model, UserSplit split, EvaluationTarget target, TrainingOptions o)
     {
         using var scorer = new ModelScorer(model);
-        return FullCatalogueEvaluator.Evaluate(scorer, split, target, Ks).Metrics;
+        return FullCatalogueEvaluator.Evaluate(scorer, split, target, Ks, maxUsers: o.EvaluationUsers, sampleSeed: o.Seed).Metrics;
     }
 
     private static void LogEpoch(SummaryWriter board, EpochReport report, double learningRate)

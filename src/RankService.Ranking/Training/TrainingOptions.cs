@@ -89,6 +89,15 @@ public sealed partial record TrainingOptions
     [TrainingOption("Adam on the embedding tables: dense (every row every step), lazy (only the rows a batch touches; CPU) or auto (dense up to 100,000 users + items, lazy above).")]
     public EmbeddingUpdateMode EmbeddingUpdates { get; init; } = EmbeddingUpdateMode.Auto;
 
+    /// <summary>
+    /// Validation and test metrics over a seeded sample of this many users (the same users every epoch, and the same for
+    /// the popularity baseline) instead of all of them: at a million items a full pass over 200,000 users costs more
+    /// than the epoch. The metrics are then estimates from that many users; 0 evaluates every user.
+    /// </summary>
+    [TrainingOption("Evaluate on a seeded sample of at most this many users (the same every epoch); 0 = every user.", Min = 0, Max = 100_000_000)]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] // manifests written before it read and write back unchanged
+    public int EvaluationUsers { get; init; }
+
     /// <summary>Users plus items above which <c>auto</c> embedding updates are lazy.</summary>
     public const int LazyAutoRows = 100_000;
 

@@ -19,7 +19,8 @@ public class TrainingOptionCatalogTests
     [Fact]
     public void The_catalog_describes_every_field_a_manifest_writes_under_its_json_name()
     {
-        using JsonDocument written = JsonDocument.Parse(JsonSerializer.Serialize(new TrainingOptions(), CheckpointStore.Json));
+        // evaluationUsers is written only when set (so manifests from before it write back unchanged).
+        using JsonDocument written = JsonDocument.Parse(JsonSerializer.Serialize(new TrainingOptions { EvaluationUsers = 1 }, CheckpointStore.Json));
 
         Assert.Equal(written.RootElement.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal),
             TrainingOptionCatalog.Options.Select(o => o.JsonName).Order(StringComparer.Ordinal));

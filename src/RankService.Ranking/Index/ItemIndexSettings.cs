@@ -1,0 +1,39 @@
+namespace RankService.Ranking.Index;
+
+/// <summary>
+/// How an <see cref="ItemIndex"/> is built and searched. The defaults were tuned on trained item vectors (see the
+/// README's "Approximate top-k" section and bench/RESULTS.md).
+/// </summary>
+public sealed record ItemIndexSettings
+{
+    /// <summary>HNSW graph degree (USearch "connectivity", M): more links, better recall, slower build, more memory.</summary>
+    public int Connectivity { get; init; } = 16;
+
+    /// <summary>Candidate list size while inserting (efConstruction): a better graph for a slower build.</summary>
+    public int ExpansionAdd { get; init; } = 128;
+
+    /// <summary>Candidate list size while searching (ef); a search for more candidates than this uses that count.</summary>
+    public int ExpansionSearch { get; init; } = 64;
+
+    /// <summary>The first search asks for max(this, 4k) candidates.</summary>
+    public int MinCandidates { get; init; } = 64;
+
+    /// <summary>
+    /// The bound on candidates: while fewer than k of them pass the filter the count grows fourfold up to this; then
+    /// the ranking falls back to the exact pass, so a filter never shortens the answer.
+    /// </summary>
+    public int MaxCandidates { get; init; } = 4096;
+
+    /// <summary>Threads that add items while building; 0 for every core.</summary>
+    public int BuildThreads { get; init; }
+
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Connectivity, 2, nameof(Connectivity));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExpansionAdd, 1, nameof(ExpansionAdd));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExpansionSearch, 1, nameof(ExpansionSearch));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MinCandidates, 1, nameof(MinCandidates));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxCandidates, MinCandidates, nameof(MaxCandidates));
+        ArgumentOutOfRangeException.ThrowIfNegative(BuildThreads, nameof(BuildThreads));
+    }
+}

@@ -1,0 +1,172 @@
+using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Index;
+using RankService.Ranking.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankService.Ranking.Tests.Index;
+
+public class ItemIndexTests
+{
+    /// <summary>A dot model with random (non-zero) item biases, from its own generator.</summary>
+    internal static TwoTowerModel DotModel(int users, int items, ulong seed, int dim = 8)
+    {
+        using var init = new Generator(seed, CPU);
+        var model = new TwoTowerModel(users, items, new ModelOptions { Head = ScoringHead.Dot, EmbeddingDim = dim, ItemBias = true }, init: init);
+        using (no_grad())
+        {
+            foreach ((string name, TorchSharp.Modules.Parameter p) in model.named_parameters())
+            {
+                if (name.StartsWith("item_bias", StringComparison.Ordinal))
+                {
+                    p.uniform_(-0.5, 0.5, generator: init);
+                }
+            }
+        }
+        model.eval();
+        return model;
+    }
+
+    private static int[] Exact(PrecomputedScorer scorer, int user, int k, ReadOnlySpan<int> excluded)
+    {
+        var scores = new float[scorer.ItemCount];
+        var top = new int[k];
+        scorer.ScoreUser(user, scores);
+        int count = TopK.Select(scores, excluded, k, top);
+        return top[..count];
+    }
+
+    [Fact]
+    public void Index_path_returns_the_exact_rankings_items_in_order_on_a_catalogue_it_searches_exhaustively()
+    {
+        using TwoTowerModel model = DotModel(users: 12, items: 40, seed: 5);
+        var scorer = new PrecomputedScorer(model);
+        // 40 items, at least 64 candidates asked: every search covers the whole catalogue.
+        using ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings { BuildThreads = 2 });
+        Assert.Equal(40, index.ItemCount);
+        Assert.Equal(scorer.Width + 1, index.Dimensions);
+        var top = new int[10];
+        var scores = new float[scorer.ItemCount];
+        var exactScores = new float[scorer.ItemCount];
+        for (int user = 0; user < 12; user++)
+        {
+            int count = index.TopK(scorer, user, 10, allowed: null, top, scores);
+            Assert.Equal(10, count);
+            Assert.Equal(Exact(scorer, user, 10, []), top);
+            scorer.ScoreUser(user, exactScores);
+            foreach (int item in top)
+            {
+                Assert.Equal(exactScores[item], scores[item], 1e-5);
+            }
+        }
+    }
+
+    [Fact]
+    public void Bias_folded_in_as_an_extra_dimension_makes_the_index_rank_what_the_model_scores()
+    {
+        using TwoTowerModel model = DotModel(users: 3, items: 30, seed: 6);
+        var scorer = new PrecomputedScorer(model);
+        var scores = new float[30];
+        var vector = new float[scorer.Width + 1];
+        scorer.ScoreUser(1, scores);
+        ReadOnlySpan<float> user = scorer.UserVector(1);
+        for (int item = 0; item < 30; item++)
+        {
+            scorer.ItemVectorWithBias(item, vector);
+            float dot = vector[scorer.Width];
+            for (int k = 0; k < scorer.Width; k++)
+            {
+                dot += user[k] * vector[k];
+            }
+            Assert.Equal(scores[item], dot, 1e-5);
+        }
+    }
+
+    [Fact]
+    public void A_filter_that_removes_most_items_still_gives_k_qualifying_items()
+    {
+        using TwoTowerModel model = DotModel(users: 6, items: 3000, seed: 7);
+        var scorer = new PrecomputedScorer(model);
+        // Small first search, so only growing the candidate count can find enough allowed items.
+        var settings = new ItemIndexSettings { MinCandidates = 16, MaxCandidates = 3000, BuildThreads = 2 };
+        using ItemIndex index = ItemIndex.Build(scorer, settings);
+        var top = new int[10];
+        var scores = new float[scorer.ItemCount];
+        for (int user = 0; user < 6; user++)
+        {
+            // 1 item in 50 allowed: 60 qualify.
+            Func<int, bool> allowed = item => item % 50 == user;
+            int count = index.TopK(scorer, user, 10, allowed, top, scores);
+            if (count < 0)
+            {
+                count = FilteredTopK.Select(scorer, user, 10, allowed, top, scores);
+            }
+            Assert.Equal(10, count);
+            Assert.All(top, item => Assert.True(allowed(item)));
+            Assert.Equal(10, top.Distinct().Count());
+        }
+    }
+
+    [Fact]
+    public void When_the_bound_is_reached_without_k_qualifying_items_the_index_hands_over_to_the_exact_pass()
+    {
+        using TwoTowerModel model = DotModel(users: 2, items: 2000, seed: 8);
+        var scorer = new PrecomputedScorer(model);
+        using ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings { MinCandidates = 16, MaxCandidates = 32, BuildThreads = 2 });
+        var top = new int[5];
+        var scores = new float[scorer.ItemCount];
+        // Only the five items the user likes least qualify: far outside any 32 candidates.
+        int[] worst = [.. Exact(scorer, 0, 2000, []).TakeLast(5)];
+        Func<int, bool> allowed = item => Array.IndexOf(worst, item) >= 0;
+        Assert.Equal(-1, index.TopK(scorer, 0, 5, allowed, top, scores));
+        Assert.Equal(5, FilteredTopK.Select(scorer, 0, 5, allowed, top, scores));
+        Assert.Equal(worst, top); // best first among them
+    }
+
+    [Fact]
+    public void Fewer_than_k_qualifying_items_in_a_catalogue_searched_whole_give_all_of_them()
+    {
+        using TwoTowerModel model = DotModel(users: 2, items: 30, seed: 9);
+        var scorer = new PrecomputedScorer(model);
+        using ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings());
+        var top = new int[10];
+        var scores = new float[30];
+        int count = index.TopK(scorer, 1, 10, item => item < 3, top, scores);
+        Assert.Equal(3, count);
+        Assert.Equal(new[] { 0, 1, 2 }, top[..3].Order());
+    }
+
+    [Fact]
+    public void Recall_against_the_exact_ranking_is_one_where_the_index_is_exhaustive_and_excludes_seen_items()
+    {
+        using TwoTowerModel model = DotModel(users: 20, items: 50, seed: 10);
+        var scorer = new PrecomputedScorer(model);
+        using ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings());
+        var seen = new SeenItems([.. Enumerable.Range(0, 20).Select(u => Enumerable.Range(0, 50).Where(i => (i + u) % 3 == 0).ToArray())]);
+        IndexRecall recall = IndexRecall.Measure(scorer, index, seen, users: 1000);
+        Assert.Equal(20, recall.Users); // fewer users than asked: all of them
+        Assert.Equal(1.0, recall.RecallAt10);
+        Assert.Equal(0, recall.Fallbacks);
+    }
+
+    [Fact]
+    public void A_disposed_index_answers_that_it_cannot_rank_so_the_caller_ranks_exactly()
+    {
+        using TwoTowerModel model = DotModel(users: 2, items: 30, seed: 11);
+        var scorer = new PrecomputedScorer(model);
+        ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings());
+        index.Dispose();
+        index.Dispose();
+        Assert.Equal(-1, index.TopK(scorer, 0, 5, null, new int[5], new float[30]));
+    }
+
+    [Fact]
+    public void Concat_mlp_models_are_not_indexed()
+    {
+        using var init = new Generator(12, CPU);
+        using var model = new TwoTowerModel(3, 20, new ModelOptions { Head = ScoringHead.ConcatMlp, EmbeddingDim = 8, HiddenSizes = [8] }, init: init);
+        var scorer = new PrecomputedScorer(model);
+        Assert.False(scorer.IsDotProduct);
+        Assert.Throws<ArgumentException>(() => ItemIndex.Build(scorer, new ItemIndexSettings()));
+    }
+}
