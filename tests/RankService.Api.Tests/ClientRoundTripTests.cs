@@ -171,6 +171,15 @@ public sealed class ClientRoundTripTests(ClientService service) : IClassFixture<
     }
 
     [Fact]
+    public void The_client_library_references_neither_torchsharp_nor_asp_net_core_nor_the_api()
+    {
+        string[] references = typeof(RankServiceClient).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToArray();
+        Assert.DoesNotContain(references, r => r.StartsWith("TorchSharp", StringComparison.Ordinal)
+            || r.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || r.StartsWith("RankService", StringComparison.Ordinal));
+        Assert.Contains("System.Net.Http", references);
+    }
+
+    [Fact]
     public async Task A_rate_limited_submission_says_when_to_try_again()
     {
         await using var host = new ApiHost(overrides: new Dictionary<string, string?>
