@@ -13,6 +13,7 @@ builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddTrainingJobs();
 builder.AddServing();
+builder.AddServiceMetrics();
 
 WebApplication app = builder.Build();
 
@@ -32,6 +33,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
     app.MapModelsApi();
 }
 app.MapHealthApi();
+app.MapServiceMetrics(); // every role: a worker's epochs are measured where they run
 
 app.Run();
 

@@ -1,24 +1,23 @@
-using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.Json.Nodes;
+using RankService.Client;
 using RankService.Ranking.Training;
 
 namespace RankService.Cli;
 
 /// <summary>
-/// <c>sweep --service URL</c>: every configuration × seed becomes a <c>POST /jobs</c> on a running RankService, so
-/// the service's queue and workers (GPU ones included) train them; the sweep waits for each job and builds the same
-/// leaderboard from the jobs' best validation and test metrics, plus the popularity baseline the jobs report.
-/// Each request names every training option (<see cref="Body"/>), so the service's configured defaults cannot change
-/// a configuration; the device stays the service's choice.
+/// <c>sweep --service URL</c>: every configuration × seed becomes a <c>POST /jobs</c> on a running RankService (through
+/// <see cref="RankServiceClient"/>), so the service's queue and workers (GPU ones included) train them; the sweep waits
+/// for each job and builds the same leaderboard from the jobs' best validation and test metrics, plus the popularity
+/// baseline the jobs report. Each request names every training option (<see cref="Body"/>), so the service's
+/// configured defaults cannot change a configuration; the device stays the service's choice.
 /// </summary>
 internal static class ServiceSweep
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private sealed record Submitted(int Config, int Seed, string JobId);
 
-    /// <summary>Runs the sweep on the service behind <paramref name="client"/> (its BaseAddress ends with '/'); returns the exit code.</summary>
-    public static int Run(HttpClient client, string dataset, IReadOnlyList<TrainingOptions> grid, Func<TrainingOptions, string> describe, IReadOnlyList<int> seeds,
+    /// <summary>Runs the sweep on the service behind <paramref name="client"/>; returns the exit code.</summary>
+    public static int Run(RankServiceClient client, string dataset, IReadOnlyList<TrainingOptions> grid, Func<TrainingOptions, string> describe, IReadOnlyList<int> seeds,
         TimeSpan poll, Func<IReadOnlyList<LeaderboardEntry>, string> table, TextWriter output, TextWriter error)
     {
         var submitted = new List<Submitted>();
@@ -26,39 +25,39 @@ internal static class ServiceSweep
         {
             foreach (int seed in seeds)
             {
-                using HttpResponseMessage response = client.PostAsJsonAsync("jobs", Body(dataset, grid[c] with { Seed = seed }), Json).GetAwaiter().GetResult();
-                string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-                if (!response.IsSuccessStatusCode)
+                Job created;
+                try
                 {
-                    error.WriteLine($"POST /jobs refused configuration {c + 1} seed {seed}: {(int)response.StatusCode} {text}");
+                    created = client.SubmitJobAsync(Submission(dataset, grid[c] with { Seed = seed })).GetAwaiter().GetResult();
+                }
+                catch (RankServiceException e)
+                {
+                    error.WriteLine($"POST /jobs refused configuration {c + 1} seed {seed}: {Describe(e)}");
                     foreach (Submitted s in submitted)
                     {
-                        client.DeleteAsync($"jobs/{s.JobId}").GetAwaiter().GetResult().Dispose(); // do not leave half a sweep queued
+                        CancelQuietly(client, s.JobId); // do not leave half a sweep queued
                     }
                     return 2;
                 }
-                using JsonDocument created = JsonDocument.Parse(text);
-                string id = created.RootElement.GetProperty("id").GetString()!;
-                submitted.Add(new Submitted(c, seed, id));
-                output.WriteLine($"[{c + 1}/{grid.Count}] {describe(grid[c])} seed {seed}: job {id}");
+                submitted.Add(new Submitted(c, seed, created.Id));
+                output.WriteLine($"[{c + 1}/{grid.Count}] {describe(grid[c])} seed {seed}: job {created.Id}");
             }
         }
 
-        var finished = new Dictionary<string, JsonElement>();
+        var finished = new Dictionary<string, Job>();
         var lastSeen = new Dictionary<string, string>();
         while (finished.Count < submitted.Count)
         {
             foreach (Submitted s in submitted.Where(s => !finished.ContainsKey(s.JobId)))
             {
-                JsonElement job = Get(client, $"jobs/{s.JobId}");
-                string state = job.GetProperty("state").GetString()!;
-                string seen = $"{state} epoch {job.GetProperty("progress").GetProperty("epoch").GetInt32()}";
+                Job job = client.GetJobAsync(s.JobId).GetAwaiter().GetResult();
+                string seen = $"{Wire(job.State)} epoch {job.Progress.Epoch}";
                 if (lastSeen.GetValueOrDefault(s.JobId) != seen)
                 {
                     lastSeen[s.JobId] = seen;
                     output.WriteLine($"job {s.JobId} ({s.Config + 1}/{grid.Count}, seed {s.Seed}): {seen}");
                 }
-                if (state is "succeeded" or "failed" or "cancelled")
+                if (job.IsFinished)
                 {
                     finished[s.JobId] = job;
                 }
@@ -76,16 +75,15 @@ internal static class ServiceSweep
             var entry = new LeaderboardEntry("two-tower", describe(grid[c]), [], [], []);
             foreach (Submitted s in submitted.Where(s => s.Config == c))
             {
-                JsonElement job = finished[s.JobId];
-                if (job.GetProperty("state").GetString() != "succeeded" || job.GetProperty("test").ValueKind != JsonValueKind.Object)
+                Job job = finished[s.JobId];
+                if (job.State != JobState.Succeeded || job.Test is null)
                 {
                     failures++;
-                    string why = job.TryGetProperty("error", out JsonElement e) && e.ValueKind == JsonValueKind.String ? e.GetString()! : job.GetProperty("state").GetString()!;
-                    error.WriteLine($"job {s.JobId} ({c + 1}/{grid.Count}, seed {s.Seed}) did not succeed: {why}");
+                    error.WriteLine($"job {s.JobId} ({c + 1}/{grid.Count}, seed {s.Seed}) did not succeed: {job.Error ?? Wire(job.State)}");
                     continue;
                 }
-                entry.Validation.Add(Metrics(job.GetProperty("bestValidation")));
-                entry.Test.Add(Metrics(job.GetProperty("test")));
+                entry.Validation.Add(Metrics(job.BestValidation));
+                entry.Test.Add(Metrics(job.Test));
             }
             entry.Notes.Add("jobs " + string.Join(", ", submitted.Where(s => s.Config == c).Select(s => s.JobId)));
             if (entry.Test.Count > 0)
@@ -93,14 +91,14 @@ internal static class ServiceSweep
                 entries.Add(entry);
             }
         }
-        if (submitted.FirstOrDefault(s => finished[s.JobId].GetProperty("state").GetString() == "succeeded") is { } first)
+        if (submitted.FirstOrDefault(s => finished[s.JobId].State == JobState.Succeeded) is { } first)
         {
             // The popularity baseline every job evaluates on the same split (deterministic: one suffices).
-            JsonElement metrics = Get(client, $"jobs/{first.JobId}/metrics");
-            if (metrics.GetProperty("popularityTest").ValueKind == JsonValueKind.Object)
+            JobMetrics metrics = client.GetJobMetricsAsync(first.JobId).GetAwaiter().GetResult();
+            if (metrics.PopularityTest is not null)
             {
-                entries.Add(new LeaderboardEntry("popularity", "", [Metrics(metrics.GetProperty("popularityValidation"))],
-                    [Metrics(metrics.GetProperty("popularityTest"))], [$"from job {first.JobId}"]));
+                entries.Add(new LeaderboardEntry("popularity", "", [Metrics(metrics.PopularityValidation)],
+                    [Metrics(metrics.PopularityTest)], [$"from job {first.JobId}"]));
             }
         }
         output.WriteLine(table(entries));
@@ -108,7 +106,7 @@ internal static class ServiceSweep
     }
 
     /// <summary>
-    /// The <c>POST /jobs</c> body of one configuration: the data set and every training option the API takes (from the
+    /// The <c>POST /jobs</c> fields of one configuration: the data set and every training option the API takes (from the
     /// catalog), so the service's configured defaults cannot change it; the device stays the service's choice.
     /// </summary>
     internal static Dictionary<string, object?> Body(string dataset, TrainingOptions o)
@@ -119,21 +117,36 @@ internal static class ServiceSweep
         return body;
     }
 
-    private static JsonElement Get(HttpClient client, string path)
+    /// <summary><see cref="Body"/> as the client's submission (the options as JSON, written as the catalog's types write themselves).</summary>
+    internal static JobSubmission Submission(string dataset, TrainingOptions o)
     {
-        using HttpResponseMessage response = client.GetAsync(path).GetAwaiter().GetResult();
-        string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
-        if (!response.IsSuccessStatusCode)
-        {
-            throw new HttpRequestException($"GET /{path} answered {(int)response.StatusCode}: {text}");
-        }
-        using JsonDocument document = JsonDocument.Parse(text);
-        return document.RootElement.Clone();
+        Dictionary<string, object?> fields = Body(dataset, o);
+        fields.Remove("dataset");
+        return new JobSubmission { Dataset = dataset, Options = JsonSerializer.SerializeToNode(fields, Json)!.AsObject() };
     }
 
-    private static Dictionary<string, double> Metrics(JsonElement element) =>
-        element.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
-            .ToDictionary(p => p.Name, p => p.Value.GetDouble(), StringComparer.Ordinal);
+    /// <summary>The status, title, detail and each field error of a refused request, on one line.</summary>
+    internal static string Describe(RankServiceException e) =>
+        string.Join(" ", new[] { $"{(int)e.Status} {e.Title}", e.Detail }.Concat(e.Errors.SelectMany(p => p.Value)).Where(t => !string.IsNullOrEmpty(t)));
+
+    private static void CancelQuietly(RankServiceClient client, string id)
+    {
+        try
+        {
+            client.CancelJobAsync(id).GetAwaiter().GetResult();
+        }
+        catch (RankServiceException)
+        {
+            // Already finished (409): nothing to take back.
+        }
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static string Wire(JobState state) => state.ToString().ToLowerInvariant();
+
+    private static Dictionary<string, double> Metrics(IReadOnlyDictionary<string, double>? metrics) =>
+        metrics?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) ?? [];
 
     /// <summary>The service's base address with the trailing slash relative paths need.</summary>
     internal static Uri BaseAddress(Uri service) =>

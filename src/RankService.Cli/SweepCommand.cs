@@ -102,11 +102,8 @@ internal static class SweepCommand
         string commandLine = "rankservice " + string.Join(' ', tokens.Select((t, i) => i > 0 && tokens[i - 1] == ApiKey.Name ? "***" : t));
         if (serviceUri is not null)
         {
-            using HttpClient client = new() { BaseAddress = ServiceSweep.BaseAddress(serviceUri), Timeout = TimeSpan.FromMinutes(2) };
-            if ((parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("RANKSERVICE_API_KEY")) is { Length: > 0 } key)
-            {
-                client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            }
+            using HttpClient http = new() { BaseAddress = ServiceSweep.BaseAddress(serviceUri), Timeout = TimeSpan.FromMinutes(2) };
+            var client = new Client.RankServiceClient(http, parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("RANKSERVICE_API_KEY"));
             string dataset = parse.GetValue(Data)!;
             Console.WriteLine($"{dataset} on {serviceUri}: {grid.Count} configurations x {seeds.Length} seeds as jobs");
             int exit;
@@ -125,7 +122,12 @@ internal static class SweepCommand
             }
             catch (HttpRequestException e)
             {
-                Console.Error.WriteLine($"The service at {serviceUri} could not be reached or answered an error: {e.Message}");
+                Console.Error.WriteLine($"The service at {serviceUri} could not be reached: {e.Message}");
+                return 3;
+            }
+            catch (Client.RankServiceException e)
+            {
+                Console.Error.WriteLine($"The service at {serviceUri} answered an error: {ServiceSweep.Describe(e)}");
                 return 3;
             }
             return exit;

@@ -51,6 +51,9 @@ public sealed partial class DeploymentDriftTests
 
     private static readonly Lazy<Dictionary<string, Type>> Known = new(KnownKeys);
 
+    /// <summary>The ConfigMap whose data are the service's settings (as environment variables).</summary>
+    private const string SettingsConfigMap = "rankservice-settings";
+
     // ---------- the settings ----------
 
     [Fact]
@@ -185,7 +188,7 @@ public sealed partial class DeploymentDriftTests
         Assert.Contains(List(Map(compose["tensorboard"])["volumes"]).Select(Scalar), v => v.Contains(":" + artifacts, StringComparison.Ordinal));
 
         List<Dictionary<string, object>> k8s = KubernetesDocuments();
-        Dictionary<string, object> config = k8s.Single(d => Scalar(d["kind"]) == "ConfigMap");
+        Dictionary<string, object> config = k8s.Single(d => Scalar(d["kind"]) == "ConfigMap" && Scalar(Path(d, "metadata", "name")) == SettingsConfigMap);
         Assert.Equal(port, Scalar(Map(config["data"])["ASPNETCORE_HTTP_PORTS"]));
         Assert.Equal(artifacts, Scalar(Map(config["data"])["Artifacts__Root"]));
         foreach (string name in new[] { "rankservice-api", "rankservice-worker" })
@@ -407,7 +410,7 @@ public sealed partial class DeploymentDriftTests
         {
             string kind = Scalar(doc["kind"]);
             string name = Scalar(Path(doc, "metadata", "name"));
-            if (kind == "ConfigMap")
+            if (kind == "ConfigMap" && name == SettingsConfigMap) // other ConfigMaps hold files (the Prometheus config)
             {
                 settings.AddRange(Map(doc["data"]).Select(p => ($"ConfigMap {name}", p.Key, (string?)Scalar(p.Value))));
             }

@@ -1,4 +1,7 @@
 using System.Globalization;
+using Health = RankService.Client.Health;
+using RankServiceClient = RankService.Client.RankServiceClient;
+using RankServiceException = RankService.Client.RankServiceException;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
 using RankService.Ranking.Model;
@@ -21,6 +24,7 @@ public sealed class TrainedService() : ServiceFixture(trainFirst: new { dataset 
 public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<TrainedService>
 {
     private readonly HttpClient _client = service.Client;
+    private readonly RankServiceClient _api = new(service.Client);
 
     [Fact]
     public void A_job_on_synthetic_data_succeeds_with_a_best_checkpoint_and_full_progress()
@@ -133,11 +137,9 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
     [InlineData("100000")]
     public async Task A_k_outside_one_to_the_catalogue_size_answers_400_naming_k(string k)
     {
-        HttpResponseMessage response = await _client.GetAsync($"/users/1/ranking?k={k}");
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        string message = problem.GetProperty("errors").GetProperty("k")[0].GetString()!;
-        Assert.Contains($"between 1 and {service.Data.ItemCount}", message, StringComparison.Ordinal);
+        RankServiceException problem = await Assert.ThrowsAsync<RankServiceException>(() => _api.GetRankingAsync(1, k: int.Parse(k, CultureInfo.InvariantCulture)));
+        Assert.Equal(HttpStatusCode.BadRequest, problem.Status);
+        Assert.Contains($"between 1 and {service.Data.ItemCount}", Assert.Single(problem.Errors["k"]), StringComparison.Ordinal);
     }
 
     [Theory]
@@ -159,20 +161,18 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
     [Fact]
     public async Task A_ranking_for_an_unconfigured_dataset_answers_400_naming_dataset()
     {
-        HttpResponseMessage response = await _client.GetAsync("/users/1/ranking?dataset=ml-nope");
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("ml-nope", problem.GetProperty("errors").GetProperty("dataset")[0].GetString(), StringComparison.Ordinal);
+        RankServiceException problem = await Assert.ThrowsAsync<RankServiceException>(() => _api.GetRankingAsync(1, dataset: "ml-nope"));
+        Assert.Equal(HttpStatusCode.BadRequest, problem.Status);
+        Assert.Contains("ml-nope", Assert.Single(problem.Errors["dataset"]), StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Cancelling_a_finished_job_answers_409()
     {
-        HttpResponseMessage response = await _client.DeleteAsync($"/jobs/{service.Job.Id}");
-        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-        JsonElement problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Contains("succeeded", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.Equal(JobState.Succeeded, (await ApiHost.GetJobAsync(_client, service.Job.Id)).State);
+        RankServiceException problem = await Assert.ThrowsAsync<RankServiceException>(() => _api.CancelJobAsync(service.Job.Id));
+        Assert.Equal(HttpStatusCode.Conflict, problem.Status);
+        Assert.Contains("succeeded", problem.Detail, StringComparison.Ordinal);
+        Assert.True((await _api.GetJobAsync(service.Job.Id)).State == RankService.Client.JobState.Succeeded);
     }
 
     [Theory]
@@ -221,10 +221,8 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
     [Fact]
     public async Task Health_is_live_and_ready_once_the_model_is_loaded()
     {
-        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health/live")).StatusCode);
-        HttpResponseMessage ready = await _client.GetAsync("/health/ready");
-        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
-        Assert.Equal("Healthy", await ready.Content.ReadAsStringAsync());
+        Assert.True((await _api.GetLivenessAsync()).Healthy);
+        Assert.Equal(new Health(true, "Healthy"), await _api.GetReadinessAsync());
     }
 
     [Fact]

@@ -23,7 +23,7 @@ public static class LoggingExtensions
 
     /// <summary>
     /// One structured line per request: method, path, status, elapsed time. Successful reads of jobs and models log at
-    /// Debug: the jobs page polls them every second or so and would bury everything else. Successful rankings log at
+    /// Debug (scrapes of /metrics too): the jobs page polls them every second or so and would bury everything else. Successful rankings log at
     /// Debug too: at 20,000 requests/s an Information line each (console + file) costs more CPU than the ranking itself.
     /// Client errors (4xx, bad input included) are one Information line without a stack trace: bad input is mapped to
     /// its 4xx inside this middleware (<see cref="ErrorHandlingExtensions.UseBadInputProblems"/>), so it never passes
@@ -56,7 +56,8 @@ public static class LoggingExtensions
 
     private static bool IsPoll(HttpContext http) =>
         HttpMethods.IsGet(http.Request.Method) && http.Response.StatusCode < 400
-        && (http.Request.Path.StartsWithSegments("/jobs") || http.Request.Path.StartsWithSegments("/models"));
+        && (http.Request.Path.StartsWithSegments("/jobs") || http.Request.Path.StartsWithSegments("/models")
+            || http.Request.Path.StartsWithSegments(MetricsExtensions.Path)); // Prometheus scrapes every 15 s
 
     private static bool IsRanking(HttpContext http) =>
         http.Response.StatusCode < 400

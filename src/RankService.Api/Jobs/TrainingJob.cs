@@ -1,5 +1,6 @@
 using Hangfire;
 using Microsoft.Extensions.Options;
+using RankService.Api.Metrics;
 using RankService.Api.Options;
 using RankService.Api.Serving;
 using RankService.Ranking.Checkpoints;
@@ -27,6 +28,7 @@ public sealed class TrainingJob(
     JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
     IOptions<ServiceOptions> serviceOptions,
+    ServiceMetrics metrics,
     ILogger<TrainingJob> logger)
 {
     [Queue(JobsOptions.TrainingQueue)]
@@ -62,6 +64,7 @@ public sealed class TrainingJob(
             var progress = new SynchronousProgress<EpochReport>(report =>
             {
                 OnEpoch(jobId, folder, report, first);
+                metrics.EpochFinished(record.Dataset, report);
                 first = false;
             });
             var trainer = new Trainer(options)

@@ -8,7 +8,11 @@ public sealed record EpochReport(
     IReadOnlyDictionary<string, double> LossParts,
     IReadOnlyDictionary<string, double> Validation,
     double EpochSeconds,
-    bool IsBest);
+    bool IsBest)
+{
+    /// <summary>List entries the epoch trained on (train items and sampled negatives); 0 in reports saved before it was recorded.</summary>
+    public long TrainItems { get; init; }
+}
 
 /// <summary>The outcome of a run: the history, the best epoch's metrics, test metrics of the best checkpoint, the baseline.</summary>
 public sealed record TrainingResult(

@@ -36,6 +36,7 @@ public sealed class ListBatcher
             .OrderBy(u => Math.Min(split.TrainItems[u].Length, maxListSize))
             .ThenBy(u => u)
             .ToArray();
+        ItemsPerEpoch = _usersByLength.Sum(u => (long)Math.Min(split.TrainItems[u].Length, maxListSize) + NegativesPerList);
     }
 
     public int MaxListSize { get; }
@@ -44,6 +45,9 @@ public sealed class ListBatcher
 
     /// <summary>Users with at least one train item: the lists of an epoch.</summary>
     public int ListCount => _usersByLength.Length;
+
+    /// <summary>List entries (train items and sampled negatives, no padding) an epoch scores: the work behind items/s.</summary>
+    public long ItemsPerEpoch { get; }
 
     public int BatchCount => (ListCount + BatchSize - 1) / BatchSize;
 

@@ -109,7 +109,10 @@ public sealed class Trainer
             checkpoints.SaveEpoch(model, epoch, validation, isBest);
             Profile?.Lap("checkpoint");
 
-            var report = new EpochReport(epoch, o.Epochs, outcome.Loss, outcome.Parts, validation, clock.Elapsed.TotalSeconds, isBest);
+            var report = new EpochReport(epoch, o.Epochs, outcome.Loss, outcome.Parts, validation, clock.Elapsed.TotalSeconds, isBest)
+            {
+                TrainItems = batcher.ItemsPerEpoch,
+            };
             history.Add(report);
             LogEpoch(board, report, o.LearningRate);
             // Reported before the resume state is saved: a crash between the two repeats this epoch, so whoever

@@ -44,6 +44,16 @@ public class ListBatcherTests
     }
 
     [Fact]
+    public void Items_per_epoch_counts_the_unpadded_list_entries_an_epoch_scores()
+    {
+        var batcher = new ListBatcher(Split(), maxListSize: 3, negativesPerList: 4, batchSize: 2);
+        long cells = batcher.Epoch(new Random(5)).Sum(b => (long)b.Mask.Count(m => m));
+        // Train items capped at 3 (1 + 2 + 3 + 3 + 3) plus 4 negatives for each of the 5 users.
+        Assert.Equal(12 + (5 * 4), batcher.ItemsPerEpoch);
+        Assert.Equal(cells, batcher.ItemsPerEpoch);
+    }
+
+    [Fact]
     public void Lists_are_bucketed_by_length_so_each_batch_pads_little()
     {
         var batcher = new ListBatcher(Split(), maxListSize: 10, negativesPerList: 0, batchSize: 2);
