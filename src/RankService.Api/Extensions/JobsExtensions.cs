@@ -29,6 +29,8 @@ public static class JobsExtensions
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<PromotionGuard>();
+        services.AddSingleton<SearchCoordinator>();
         services.AddSingleton<IDatasetProvider, MovieLensDatasetProvider>();
         services.AddHttpClient(nameof(MovieLensDatasetProvider), c => c.Timeout = TimeSpan.FromMinutes(10));
         services.AddTransient<TrainingJob>();

@@ -11,9 +11,9 @@ namespace RankService.Api.Jobs;
 
 /// <summary>
 /// The Hangfire job that trains one model: runs on the training queue, synchronously on the worker thread, never
-/// retried. Progress goes to the job's status record and metrics file after every epoch; a better finished model
-/// is handed to the <see cref="ModelRegistry"/> (on an api node, <see cref="ModelWatcher"/> finds it). Every log line
-/// it writes carries its <c>JobId</c>.
+/// retried. Progress goes to the job's status record and metrics file after every epoch; a finished model goes to
+/// the <see cref="PromotionGuard"/>, which serves it through the <see cref="ModelRegistry"/> when it is promoted (on
+/// an api node, <see cref="ModelWatcher"/> finds it). Every log line it writes carries its <c>JobId</c>.
 /// With shared storage (PostgreSql) a job whose worker died is run again by Hangfire: it finds its record still
 /// running and the trainer continues after the last saved epoch; a job stopped by shutdown goes back to queued and is
 /// requeued for the next worker.
@@ -22,16 +22,33 @@ public sealed class TrainingJob(
     JobStore store,
     JobCancellations cancellations,
     IDatasetProvider datasets,
-    ModelRegistry models,
+    PromotionGuard promotion,
+    SearchCoordinator searches,
     JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
-    IOptions<ServiceOptions> serviceOptions,
     ILogger<TrainingJob> logger)
 {
     [Queue(JobsOptions.TrainingQueue)]
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Train {0}")]
     public void Run(string jobId, CancellationToken cancellationToken)
+    {
+        string? parentId = store.Find(jobId)?.ParentId;
+        try
+        {
+            Train(jobId, cancellationToken);
+        }
+        finally
+        {
+            // A search's trial: the last one to finish concludes the search.
+            if (parentId is not null)
+            {
+                searches.TrialFinished(parentId);
+            }
+        }
+    }
+
+    private void Train(string jobId, CancellationToken cancellationToken)
     {
         using IDisposable _ = LogContext.PushProperty("JobId", jobId);
         using JobCancellations.Registration cancellation = cancellations.Register(jobId, cancellationToken);
@@ -41,6 +58,10 @@ public sealed class TrainingJob(
         {
             logger.LogInformation("Job {JobId} is {State}; not running it", jobId, record?.State.ToString() ?? "unknown");
             return;
+        }
+        if (record.ParentId is not null)
+        {
+            searches.TrialStarted(record.ParentId);
         }
         // Another node's DELETE /jobs/{id} only reaches this process through the shared record.
         using Timer? cancelWatch = store.Shared
@@ -74,7 +95,7 @@ public sealed class TrainingJob(
             {
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            Finish(jobId, folder, result);
+            Finish(jobId, folder, result, data);
         }
         catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
         {
@@ -85,7 +106,7 @@ public sealed class TrainingJob(
                 logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
                 throw;
             }
-            Finish(jobId, store.Folder(jobId), result: null);
+            Finish(jobId, store.Folder(jobId), result: null, data: null);
         }
         catch (Exception e)
         {
@@ -142,20 +163,21 @@ public sealed class TrainingJob(
             report.Validation.GetValueOrDefault(Trainer.SelectionMetric), report.IsBest ? " (best)" : "", report.EpochSeconds);
     }
 
-    private void Finish(string jobId, string folder, TrainingResult? result)
+    private void Finish(string jobId, string folder, TrainingResult? result, RatingDataset? data)
     {
         JobRecord? current = store.Find(jobId);
         bool cancelled = result is null || result.Cancelled;
         string best = BestManifest(folder);
+        PromotionDecision? decision = null;
         // Stopped by the user (or the Hangfire dashboard) it is cancelled; stopped by anything else, interrupted.
         JobRecord Apply(JobRecord r) =>
-            !cancelled ? lifecycle.Succeed(r, result!, best)
+            !cancelled ? lifecycle.Succeed(r, result!, best, decision)
             : r.CancelRequested ? lifecycle.Cancel(r, result: result, bestCheckpoint: best)
             : lifecycle.Fail(r, JobLifecycle.ShutdownMessage, result, best);
-        if (current is not null && !cancelled && serviceOptions.Value.ServesHttpApi)
+        if (current is not null && !cancelled && data is not null && result!.BestEpoch > 0)
         {
-            // Swap the model in before the record says "succeeded": a client that sees the state never gets the old model.
-            models.OfferFinished(Apply(current));
+            // Swapped in (when promoted) before the record says "succeeded": a client that sees the state never gets the old model.
+            decision = promotion.Promote(Apply(current), data);
         }
         JobRecord? record = store.Update(jobId, Apply);
         if (record is null)
