@@ -30,6 +30,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
     app.MapJobsApi();
     app.MapRankingApi();
     app.MapModelsApi();
+    app.MapSchedulesApi();
 }
 app.MapHealthApi();
 

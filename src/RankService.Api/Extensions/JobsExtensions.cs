@@ -34,6 +34,7 @@ public static class JobsExtensions
         services.AddSingleton<IDatasetProvider, MovieLensDatasetProvider>();
         services.AddHttpClient(nameof(MovieLensDatasetProvider), c => c.Timeout = TimeSpan.FromMinutes(10));
         services.AddTransient<TrainingJob>();
+        services.AddTransient<ScheduledTraining>();
 
         // Before the Hangfire server: jobs an earlier process left running are failed before any worker starts.
         services.AddHostedService<StartupService>();
