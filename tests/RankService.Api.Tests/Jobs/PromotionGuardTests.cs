@@ -1,3 +1,8 @@
+using RankService.Ranking.Data;
+using RankService.Ranking.Losses;
+using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
+
 namespace RankService.Api.Tests.Jobs;
 
 /// <summary>
@@ -103,5 +108,50 @@ public sealed class PromotionGuardTests : HostPerTest
         HttpResponseMessage response = await Client.PostAsync("/jobs", new StringContent("""{"promote": 3}""", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("promote", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>The guard's evaluation of a model on data that changed since it was trained.</summary>
+public sealed class PromotionGuardEvaluationTests
+{
+    [Fact]
+    public void Users_and_items_a_model_lacks_count_as_misses_and_the_others_score_as_before()
+    {
+        RatingDataset old = SyntheticMovieLens.Generate(ApiHost.Synthetic);
+        string run = ApiHost.TempFolder();
+        TrainingResult trained = new Trainer(new TrainingOptions { Loss = LossKind.ListMle, Epochs = 2, BatchSize = 16, EmbeddingDim = 8, NegativesPerList = 20, Seed = 3 })
+            .Train(old, run);
+        string manifest = trained.BestCheckpoint;
+
+        // The data grew: 20 users the model never saw, who rate old items and one new item (appended: old indices stay).
+        long newItem = old.Items.RawIds[^1] + 1;
+        long firstNewUser = old.Users.RawIds[^1] + 1;
+        var users = new IdMap(old.Users.RawIds.Concat(Enumerable.Range(0, 20).Select(u => firstNewUser + u)));
+        var items = new IdMap(old.Items.RawIds.Append(newItem));
+        var ratings = old.Ratings.ToList();
+        for (int u = 0; u < 20; u++)
+        {
+            int user = users.ToIndex(firstNewUser + u);
+            for (int i = 0; i < 6; i++)
+            {
+                ratings.Add(new Rating(user, (u * 7 + i * 13) % old.ItemCount, 4, 1_000 + i));
+            }
+            ratings.Add(new Rating(user, items.ToIndex(newItem), 5, 2_000));
+        }
+        var grown = new RatingDataset("grown", old.Format, users, items, [.. ratings],
+            [.. old.Movies, new Movie(newItem, "New", [])], "grown");
+
+        UserSplit oldSplit = EvaluationProtocol.Split(old, SplitProtocol.Temporal);
+        UserSplit grownSplit = EvaluationProtocol.Split(grown, SplitProtocol.Temporal);
+        double before = PromotionGuard.ValidationNdcg(manifest, old, oldSplit);
+        double after = PromotionGuard.ValidationNdcg(manifest, grown, grownSplit);
+
+        Assert.Equal(trained.BestValidation["NDCG@10"], before, 5);
+        int oldUsers = oldSplit.ValidationItems.Count(v => v.Length > 0);
+        int grownUsers = grownSplit.ValidationItems.Count(v => v.Length > 0);
+        Assert.Equal(oldUsers + 20, grownUsers);
+        // Every new user is a miss (the model has no vector for them); old users score as before, the new item ranking below theirs.
+        Assert.Equal(before * oldUsers, after * grownUsers, 4);
+        Assert.True(after < before);
     }
 }
