@@ -17,6 +17,7 @@ namespace RankService.Api.Apis;
 /// <param name="Options">The training options in force: the request over the configured defaults.</param>
 /// <param name="Promote">always, if-better or never: whether its model may replace the serving one.</param>
 /// <param name="Promotion">What the promotion guard decided when it succeeded (promoted or kept, and why); null before.</param>
+/// <param name="Blend">ease when the model is served blended with EASE; null for the two-tower alone.</param>
 /// <param name="Search">A search's trials, space and seed; null for a plain job.</param>
 /// <param name="Trials">A search's trial jobs, in draw order.</param>
 /// <param name="BestTrial">The trial a finished search picked (best validation NDCG@10).</param>
@@ -40,6 +41,7 @@ public sealed record JobView(
     TrainingOptions Options,
     PromotePolicy Promote = PromotePolicy.IfBetter,
     PromotionDecision? Promotion = null,
+    string? Blend = null,
     SearchSpec? Search = null,
     IReadOnlyList<string>? Trials = null,
     string? BestTrial = null,
@@ -51,7 +53,7 @@ public sealed record JobView(
         ArgumentNullException.ThrowIfNull(r);
         return new(r.Id, r.Dataset, r.State, r.CreatedAt, r.StartedAt, r.FinishedAt, JobProgress.From(r, now),
             r.BestEpoch, r.BestValidation, r.Test, r.Checkpoint, r.Error, r.CancelRequested, r.StoppedEarly, r.Options,
-            r.Promote, r.Promotion, r.Search, r.Trials, r.BestTrial, r.ParentId, r.TrialValues);
+            r.Promote, r.Promotion, r.Blend, r.Search, r.Trials, r.BestTrial, r.ParentId, r.TrialValues);
     }
 }
 

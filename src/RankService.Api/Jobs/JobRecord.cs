@@ -50,6 +50,9 @@ public sealed record JobRecord
     /// <summary>What the promotion guard decided when it succeeded; null before, and for jobs of earlier versions.</summary>
     public PromotionDecision? Promotion { get; init; }
 
+    /// <summary><c>ease</c> when the job serves its model blended with EASE; null for the two-tower alone.</summary>
+    public string? Blend { get; init; }
+
     /// <summary>A search's parent: the search asked for, its trials' job ids in draw order and the one it picked.</summary>
     public SearchSpec? Search { get; init; }
     public IReadOnlyList<string>? Trials { get; init; }

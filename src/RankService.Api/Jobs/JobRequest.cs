@@ -44,12 +44,20 @@ public sealed record JobRequest
     /// </summary>
     public SearchRequest? Search { get; init; }
 
+    /// <summary>
+    /// <c>ease</c>: after training, blend the model with EASE (weight and EASE's lambda tuned on validation NDCG@10, both
+    /// parts' metrics in the manifest) and serve the blend; <c>none</c> (the default): the two-tower alone. For
+    /// catalogues up to Serving:MaxBlendItems items.
+    /// </summary>
+    /// <example>none</example>
+    public string? Blend { get; init; }
+
     /// <summary>The training options given as top-level fields, by JSON name, as posted.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Options { get; init; }
 
     /// <summary>The request's own fields (not training options), for messages that list the known fields.</summary>
-    public static IReadOnlyList<string> OwnFields { get; } = ["dataset", "fromModel", "training", "promote", "search"];
+    public static IReadOnlyList<string> OwnFields { get; } = ["dataset", "fromModel", "training", "promote", "search", "blend"];
 
     /// <summary>
     /// The request's training options over <paramref name="defaults"/>; a field that is no option or has the wrong

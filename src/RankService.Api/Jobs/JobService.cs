@@ -4,6 +4,7 @@ using Hangfire.States;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
 using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Ensembles;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Jobs;
@@ -14,6 +15,7 @@ public sealed class JobService(
     JobCancellations cancellations,
     IBackgroundJobClient hangfire,
     IOptions<DataOptions> dataOptions,
+    IOptions<ServingOptions> servingOptions,
     IOptionsMonitor<TrainingOptions> trainingDefaults,
     JobLifecycle lifecycle,
     SearchCoordinator searches,
@@ -49,8 +51,17 @@ public sealed class JobService(
         {
             errors["promote"] = [$"promote must be one of {string.Join(", ", PromotePolicies.Names)}; got '{Apis.Echo.Of(request.Promote)}'."];
         }
+        if (request.Blend is not null and not ("none" or EaseBlend.Kind))
+        {
+            errors["blend"] = [$"blend must be none or ease; got '{Apis.Echo.Of(request.Blend)}'."];
+        }
+        else if (request.Blend == EaseBlend.Kind && !errors.ContainsKey("dataset") && KnownCatalogueSize(dataset) is { } items
+            && items > servingOptions.Value.MaxBlendItems)
+        {
+            errors["blend"] = [$"blend ease serves catalogues of up to {servingOptions.Value.MaxBlendItems} items (Serving:MaxBlendItems); {Apis.Echo.Of(dataset)} has {items}."];
+        }
         // Every text field, present and future: an overlong one is named without being quoted back in full.
-        var texts = new List<(string Field, string? Text)> { ("dataset", request.Dataset), ("fromModel", request.FromModel), ("promote", request.Promote) };
+        var texts = new List<(string Field, string? Text)> { ("dataset", request.Dataset), ("fromModel", request.FromModel), ("promote", request.Promote), ("blend", request.Blend) };
         texts.AddRange(TrainingOptionCatalog.Options.Where(o => o.Kind == TrainingOptionKind.Text).Select(o => (o.JsonName, o.GetValue(requested) as string)));
         foreach ((string field, string? text) in texts)
         {
@@ -60,6 +71,30 @@ public sealed class JobService(
             }
         }
         return errors;
+    }
+
+    /// <summary>
+    /// The data set's catalogue size when it is known without loading it: the synthetic set's configured size, else
+    /// the latest model's manifest; null when unknown (the job then checks it once it has loaded the data).
+    /// </summary>
+    private int? KnownCatalogueSize(string dataset)
+    {
+        if (dataset == DataOptions.Synthetic)
+        {
+            return dataOptions.Value.SyntheticSet.Items;
+        }
+        foreach (JobRecord r in store.List().Where(r => r.Dataset == dataset && r.State == JobState.Succeeded && r.Checkpoint is not null))
+        {
+            try
+            {
+                return CheckpointStore.ReadVerified(store.CheckpointPath(r)!).Manifest.Dataset.Items;
+            }
+            catch (CheckpointException)
+            {
+                // An unreadable checkpoint says nothing: try the next model.
+            }
+        }
+        return null;
     }
 
     /// <summary>
@@ -115,7 +150,7 @@ public sealed class JobService(
     public JobRecord Submit(string dataset, TrainingOptions options, JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return Enqueue(lifecycle.Queue(JobStore.NewId(), dataset, options) with { Promote = Policy(request) }, request);
+        return Enqueue(lifecycle.Queue(JobStore.NewId(), dataset, options) with { Promote = Policy(request), Blend = Blend(request) }, request);
     }
 
     /// <summary>
@@ -136,9 +171,9 @@ public sealed class JobService(
         logger.LogInformation("Search {JobId} on {Dataset}: {Trials} trials", parent.Id, dataset, trials.Count);
         for (int i = 0; i < trials.Count; i++)
         {
-            JobRecord trial = lifecycle.Queue(ids[i], dataset, trials[i].Options) with { Promote = policy, ParentId = parent.Id, TrialValues = trials[i].Values };
+            JobRecord trial = lifecycle.Queue(ids[i], dataset, trials[i].Options) with { Promote = policy, Blend = Blend(request), ParentId = parent.Id, TrialValues = trials[i].Values };
             // The trial's request.json is what it would take to train it alone.
-            var trialRequest = new JobRequest { Dataset = dataset, Promote = request.Promote, Training = JsonSerializer.SerializeToElement(trials[i].Options, JobStore.Json) };
+            var trialRequest = new JobRequest { Dataset = dataset, Promote = request.Promote, Blend = request.Blend, Training = JsonSerializer.SerializeToElement(trials[i].Options, JobStore.Json) };
             Enqueue(trial, trialRequest);
         }
         return store.Find(parent.Id) ?? parent;
@@ -151,6 +186,8 @@ public sealed class JobService(
         logger.LogInformation("Job {JobId} queued on {Dataset} (Hangfire job {HangfireJobId})", record.Id, record.Dataset, hangfireId);
         return store.Update(record.Id, r => lifecycle.Enqueue(r, hangfireId)) ?? record;
     }
+
+    private static string? Blend(JobRequest request) => request.Blend == EaseBlend.Kind ? EaseBlend.Kind : null;
 
     private static PromotePolicy Policy(JobRequest request) =>
         request.Promote is null ? PromotePolicy.IfBetter : PromotePolicies.Parse(request.Promote) ?? PromotePolicy.IfBetter;

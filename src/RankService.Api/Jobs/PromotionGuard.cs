@@ -3,7 +3,9 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
 using RankService.Api.Serving;
+using RankService.Ranking.Baselines;
 using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Ensembles;
 using RankService.Ranking.Data;
 using RankService.Ranking.Metrics;
 using RankService.Ranking.Model;
@@ -149,10 +151,15 @@ public sealed class PromotionGuard(
     }
 
     /// <summary>The validation NDCG@10 of a checkpoint's model on <paramref name="split"/> of <paramref name="data"/>, ids matched by raw id.</summary>
+    /// <remarks>A blend is evaluated as it serves: its EASE part scores each user's train items of the split.</remarks>
     internal static double ValidationNdcg(string manifestPath, RatingDataset data, UserSplit split)
     {
         using LoadedCheckpoint checkpoint = CheckpointStore.Load(manifestPath);
-        var scorer = new RawIdScorer(new PrecomputedScorer(checkpoint.Model), checkpoint.Ids, data);
+        var tower = new PrecomputedScorer(checkpoint.Model);
+        EaseScorer? ease = checkpoint.Manifest.Blend is { } blend
+            ? EaseScorer.FromWeights(tower.ItemCount, CheckpointStore.LoadEase(manifestPath, blend), [], blend.EaseLambda)
+            : null;
+        var scorer = new RawIdScorer(tower, ease, checkpoint.Manifest.Blend?.Weight ?? 1, checkpoint.Ids, data, split);
         return FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10]).Metrics[MetricNames.Ndcg10];
     }
 
@@ -165,16 +172,26 @@ public sealed class PromotionGuard(
     private sealed class RawIdScorer : IItemScorer
     {
         private readonly PrecomputedScorer _model;
+        private readonly EaseScorer? _ease;
+        private readonly double _weight;
+        private readonly UserSplit _split;
         private readonly int[] _users;
         private readonly int[] _items;
         private readonly float[] _row;
+        private readonly float[] _tower;
+        private readonly float[] _easeRow;
 
-        public RawIdScorer(PrecomputedScorer model, CheckpointIds ids, RatingDataset data)
+        public RawIdScorer(PrecomputedScorer model, EaseScorer? ease, double weight, CheckpointIds ids, RatingDataset data, UserSplit split)
         {
             _model = model;
+            _ease = ease;
+            _weight = weight;
+            _split = split;
             _users = Map(ids.UserIds, data.Users);
             _items = Map(ids.ItemIds, data.Items);
             _row = new float[model.ItemCount];
+            _tower = new float[model.ItemCount];
+            _easeRow = new float[model.ItemCount];
         }
 
         public int ItemCount => _items.Length;
@@ -191,7 +208,18 @@ public sealed class PromotionGuard(
                     row.Fill(float.NaN);
                     continue;
                 }
-                _model.ScoreUser(user, _row);
+                if (_ease is null)
+                {
+                    _model.ScoreUser(user, _row);
+                }
+                else
+                {
+                    // The blend in the model's own item space, its EASE part from the user's train items it knows.
+                    _model.ScoreUser(user, _tower);
+                    int[] history = _split.TrainItems[users[r]].Select(i => _items[i]).Where(i => i >= 0).Distinct().ToArray();
+                    _ease.ScoreItems(history, _easeRow);
+                    ScoreBlend.Combine(_tower, _easeRow, _weight, _row);
+                }
                 for (int i = 0; i < n; i++)
                 {
                     row[i] = _items[i] >= 0 ? _row[_items[i]] : float.NaN;

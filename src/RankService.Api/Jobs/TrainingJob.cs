@@ -4,6 +4,7 @@ using RankService.Api.Options;
 using RankService.Api.Serving;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Ensembles;
 using RankService.Ranking.Training;
 using Serilog.Context;
 
@@ -26,6 +27,7 @@ public sealed class TrainingJob(
     SearchCoordinator searches,
     JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
+    IOptions<ServingOptions> servingOptions,
     ILogger<TrainingJob> logger)
 {
     [Queue(JobsOptions.TrainingQueue)]
@@ -75,6 +77,11 @@ public sealed class TrainingJob(
             logger.LogInformation("Job {JobId} loaded {Dataset}: {Users} users, {Items} items, {Ratings} ratings",
                 jobId, data.Name, data.UserCount, data.ItemCount, data.Ratings.Length);
             cancellation.Token.ThrowIfCancellationRequested();
+            if (record.Blend == EaseBlend.Kind && data.ItemCount > servingOptions.Value.MaxBlendItems)
+            {
+                throw new InvalidOperationException(
+                    $"blend ease serves catalogues of up to {servingOptions.Value.MaxBlendItems} items (Serving:MaxBlendItems); {record.Dataset} has {data.ItemCount}.");
+            }
 
             TrainingOptions options = record.Options with { Threads = record.Options.Threads > 0 ? record.Options.Threads : jobsOptions.Value.TrainingThreads };
             string folder = store.Folder(jobId);
@@ -176,6 +183,13 @@ public sealed class TrainingJob(
             : lifecycle.Fail(r, JobLifecycle.ShutdownMessage, result, best);
         if (current is not null && !cancelled && data is not null && result!.BestEpoch > 0)
         {
+            if (current.Blend == EaseBlend.Kind)
+            {
+                BlendManifest blend = EaseBlend.FitAndSave(Path.Combine(folder, best), data, current.Options);
+                logger.LogInformation("Job {JobId} blended with EASE (lambda {Lambda}): weight {Weight}, validation NDCG@10 {Blend:F4} (two-tower {Tower:F4}, EASE {Ease:F4})",
+                    jobId, blend.EaseLambda, blend.Weight, blend.Blended.Validation[Trainer.SelectionMetric],
+                    blend.TwoTower.Validation[Trainer.SelectionMetric], blend.Ease.Validation[Trainer.SelectionMetric]);
+            }
             // Swapped in (when promoted) before the record says "succeeded": a client that sees the state never gets the old model.
             decision = promotion.Promote(Apply(current), data);
         }

@@ -20,4 +20,11 @@ public sealed class ServingOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The largest catalogue a job may ask to serve blended with EASE (<c>"blend": "ease"</c>): EASE keeps an items ×
+    /// items matrix in memory (20,000 items: 1.6 GB).
+    /// </summary>
+    [Range(1, 23_000)]
+    public int MaxBlendItems { get; set; } = 20_000;
 }

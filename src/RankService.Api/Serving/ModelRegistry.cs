@@ -166,8 +166,9 @@ public sealed class ModelRegistry : IDisposable
         try
         {
             SeenItems? seen = CheckpointStore.LoadSeen(path, checkpoint.Manifest);
-            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen);
-            _logger.LogInformation("Loaded job {JobId}'s model for {Dataset}: {Users} users, {Items} items", record.Id, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
+            float[]? ease = checkpoint.Manifest.Blend is { } blend ? CheckpointStore.LoadEase(path, blend) : null;
+            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, ease);
+            _logger.LogInformation("Loaded job {JobId}'s {Kind} model for {Dataset}: {Users} users, {Items} items", record.Id, model.Kind, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
             return model;
         }
         catch

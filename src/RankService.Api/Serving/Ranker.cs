@@ -43,7 +43,7 @@ public static class Ranker
         ArgumentNullException.ThrowIfNull(model);
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
-        model.Scorer.ScoreUser(user, scores);
+        model.ScoreUser(user, scores);
         ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
         int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), seen, k, top);
 
