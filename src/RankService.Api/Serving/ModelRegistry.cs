@@ -89,6 +89,10 @@ public sealed class ModelRegistry : IDisposable
     public void OfferFinished(JobRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (record.Checkpoint is null)
+        {
+            return; // a search's parent: its model is its best trial's, offered when that trial finished
+        }
         _changes.Wait();
         try
         {
