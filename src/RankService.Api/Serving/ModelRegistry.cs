@@ -98,6 +98,12 @@ public sealed class ModelRegistry : IDisposable
         {
             if (record.Promotion is { } decision)
             {
+                // A watcher may offer an earlier promotion after a later one: the later one keeps serving.
+                ServingModel? serving = Find(record.Dataset);
+                if (serving is not null && (serving.JobId == record.Id || _store.Find(serving.JobId)?.FinishedAt > record.FinishedAt))
+                {
+                    return;
+                }
                 if (decision.Promoted && TryLoad(record) is { } promoted)
                 {
                     Swap(promoted);

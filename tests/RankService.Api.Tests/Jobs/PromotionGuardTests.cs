@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using RankService.Ranking.Data;
 using RankService.Ranking.Losses;
 using RankService.Ranking.Splits;
@@ -88,6 +89,20 @@ public sealed class PromotionGuardTests : HostPerTest
         using HttpClient client = restarted.CreateClient();
         List<ModelView> models = (await client.GetFromJsonAsync<List<ModelView>>("/models", ApiHost.Json))!;
         Assert.Equal(worse.Id, models.Single(m => m.Serving).JobId);
+    }
+
+    [Fact]
+    public async Task An_earlier_promotion_offered_after_a_later_one_does_not_replace_it()
+    {
+        JobView earlier = await TrainAsync(Untrained);
+        JobView later = await TrainAsync(Trained);
+        Assert.True(later.Promotion!.Promoted);
+
+        // What an api node's watcher does when both finished between two polls: it offers them newest first.
+        var registry = Host.Services.GetRequiredService<RankService.Api.Serving.ModelRegistry>();
+        registry.OfferFinished(Host.Services.GetRequiredService<JobStore>().Find(earlier.Id)!);
+
+        Assert.Equal(later.Id, await ServingAsync());
     }
 
     [Theory]
