@@ -31,6 +31,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
     app.MapJobsApi();
     app.MapRankingApi();
     app.MapModelsApi();
+    app.MapSchedulesApi();
 }
 app.MapHealthApi();
 app.MapServiceMetrics(); // every role: a worker's epochs are measured where they run

@@ -15,6 +15,14 @@ namespace RankService.Api.Apis;
 /// <param name="Error">Why it failed; "interrupted..." when the service stopped while it was queued or running; why a job was cancelled when it was not DELETE /jobs/{id} (deleted in the Hangfire dashboard).</param>
 /// <param name="CancelRequested">True once DELETE /jobs/{id} asked it to stop.</param>
 /// <param name="Options">The training options in force: the request over the configured defaults.</param>
+/// <param name="Promote">always, if-better or never: whether its model may replace the serving one.</param>
+/// <param name="Promotion">What the promotion guard decided when it succeeded (promoted or kept, and why); null before.</param>
+/// <param name="Blend">ease when the model is served blended with EASE; null for the two-tower alone.</param>
+/// <param name="Search">A search's trials, space and seed; null for a plain job.</param>
+/// <param name="Trials">A search's trial jobs, in draw order.</param>
+/// <param name="BestTrial">The trial a finished search picked (best validation NDCG@10).</param>
+/// <param name="ParentId">The search a trial belongs to.</param>
+/// <param name="TrialValues">A trial's values of its search's space.</param>
 public sealed record JobView(
     string Id,
     string Dataset,
@@ -30,13 +38,22 @@ public sealed record JobView(
     string? Error,
     bool CancelRequested,
     bool StoppedEarly,
-    TrainingOptions Options)
+    TrainingOptions Options,
+    PromotePolicy Promote = PromotePolicy.IfBetter,
+    PromotionDecision? Promotion = null,
+    string? Blend = null,
+    SearchSpec? Search = null,
+    IReadOnlyList<string>? Trials = null,
+    string? BestTrial = null,
+    string? ParentId = null,
+    IReadOnlyDictionary<string, System.Text.Json.JsonElement>? TrialValues = null)
 {
     public static JobView From(JobRecord r, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(r);
         return new(r.Id, r.Dataset, r.State, r.CreatedAt, r.StartedAt, r.FinishedAt, JobProgress.From(r, now),
-            r.BestEpoch, r.BestValidation, r.Test, r.Checkpoint, r.Error, r.CancelRequested, r.StoppedEarly, r.Options);
+            r.BestEpoch, r.BestValidation, r.Test, r.Checkpoint, r.Error, r.CancelRequested, r.StoppedEarly, r.Options,
+            r.Promote, r.Promotion, r.Blend, r.Search, r.Trials, r.BestTrial, r.ParentId, r.TrialValues);
     }
 }
 
@@ -66,6 +83,7 @@ public sealed record JobPage(int Page, int PageSize, int Total, IReadOnlyList<Jo
 /// <param name="Test">Test metrics of the best checkpoint; null until the job is done.</param>
 /// <param name="PopularityValidation">The popularity baseline on validation; null until done.</param>
 /// <param name="PopularityTest">The popularity baseline on test; null until done.</param>
+/// <param name="Leaderboard">A search's trials, best validation NDCG@10 first; null for a plain job.</param>
 public sealed record JobMetrics(
     string JobId,
     JobState State,
@@ -74,4 +92,5 @@ public sealed record JobMetrics(
     IReadOnlyDictionary<string, double>? BestValidation,
     IReadOnlyDictionary<string, double>? Test,
     IReadOnlyDictionary<string, double>? PopularityValidation,
-    IReadOnlyDictionary<string, double>? PopularityTest);
+    IReadOnlyDictionary<string, double>? PopularityTest,
+    IReadOnlyList<LeaderboardEntry>? Leaderboard = null);

@@ -17,7 +17,7 @@ public static class JobsApi
             .WithSummary("Start a training job")
             .RequireApiKey()
             .RateLimitedBy(RateLimitingExtensions.JobsPolicy, app)
-            .WithDescription("Queues a training job on the training queue. Every field is optional and defaults to the configured training defaults; `dataset` is a configured data set such as `ml-100k`, or `synthetic` for the built-in offline set. Answers 202 with `Location: /jobs/{id}`. Each invalid field is named in the 400 answer with its allowed range.");
+            .WithDescription("Queues a training job on the training queue. Every field is optional and defaults to the configured training defaults; `dataset` is a configured data set such as `ml-100k`, or `synthetic` for the built-in offline set. Answers 202 with `Location: /jobs/{id}`. Each invalid field is named in the 400 answer with its allowed range. `promote` (always, if-better, never) says whether the finished model may replace the serving one. With `search` (`{\"trials\": 4, \"space\": {\"learningRate\": [0.001, 0.01], ...}, \"seed\": 1}`) the job is a search: one child job per trial, drawn without repeats from the grid of the space's values, the best picked on validation NDCG@10.");
 
         api.MapGet("/", ListJobs)
             .WithName("ListJobs")
@@ -36,13 +36,13 @@ public static class JobsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireApiKey()
-            .WithDescription("A queued job is cancelled at once (200). A running job is asked to stop (202): it stops within one batch and keeps its best checkpoint so far. A finished job answers 409.");
+            .WithDescription("A queued job is cancelled at once (200), and so is a search with each of its trials. A running job is asked to stop (202): it stops within one batch and keeps its best checkpoint so far. A finished job answers 409.");
 
         api.MapGet("/{id}/metrics", GetJobMetrics)
             .WithName("GetJobMetrics")
             .WithSummary("Get a job's metrics")
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .WithDescription("Per-epoch series (train loss and its parts, validation metrics, epoch seconds) while the job runs and after; test metrics of the best checkpoint and the popularity baseline when it is done.");
+            .WithDescription("Per-epoch series (train loss and its parts, validation metrics, epoch seconds) while the job runs and after; test metrics of the best checkpoint and the popularity baseline when it is done. A search lists its trials in `leaderboard`, best validation NDCG@10 first.");
 
         return app;
     }
@@ -51,11 +51,12 @@ public static class JobsApi
     {
         request ??= new JobRequest();
         IDictionary<string, string[]> errors = jobs.Validate(request, out var options, out string dataset);
+        IReadOnlyList<SearchTrial>? trials = errors.Count == 0 ? jobs.PlanSearch(request, options, errors) : null;
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, detail: "The training request has invalid fields; each names its allowed values.");
         }
-        JobRecord record = jobs.Submit(dataset, options, request);
+        JobRecord record = trials is null ? jobs.Submit(dataset, options, request) : jobs.SubmitSearch(dataset, options, request, trials);
         return TypedResults.Accepted($"/jobs/{record.Id}", JobView.From(record, clock.GetUtcNow()));
     }
 
@@ -105,7 +106,7 @@ public static class JobsApi
         };
     }
 
-    public static Results<Ok<JobMetrics>, ProblemHttpResult> GetJobMetrics(string id, JobStore store)
+    public static Results<Ok<JobMetrics>, ProblemHttpResult> GetJobMetrics(string id, JobStore store, SearchCoordinator searches)
     {
         if (store.Find(id) is not { } r)
         {
@@ -113,7 +114,8 @@ public static class JobsApi
         }
         bool done = r.State.IsFinished();
         return TypedResults.Ok(new JobMetrics(r.Id, r.State, r.BestEpoch, store.ReadMetrics(id), r.BestValidation,
-            done ? r.Test : null, done ? r.PopularityValidation : null, done ? r.PopularityTest : null));
+            done ? r.Test : null, done ? r.PopularityValidation : null, done ? r.PopularityTest : null,
+            r.Search is null ? null : searches.Leaderboard(r)));
     }
 
     internal static ProblemDetails JobNotFound(string id) => new()

@@ -4,12 +4,14 @@ using RankService.Api.Extensions;
 using RankService.Api.Jobs;
 using RankService.Api.Serving;
 using RankService.Ranking.Checkpoints;
+using RankService.Ranking.Ensembles;
 
 namespace RankService.Api.Apis;
 
 /// <summary>A trained model: the job that made it, its metrics, and whether it serves its data set.</summary>
 /// <param name="JobId">The job that trained it; use it with POST /models/{id}/activate.</param>
 /// <param name="Serving">True when it answers rankings for its data set.</param>
+/// <param name="Kind">What it serves: <c>two-tower</c>, or <c>two-tower+ease</c> (the blend with EASE its job asked for, see the manifest's <c>blend</c>).</param>
 /// <param name="Validation">Validation metrics of its best epoch (NDCG@10 selects the serving model).</param>
 /// <param name="Test">Test metrics of its best checkpoint.</param>
 /// <param name="PopularityTest">The popularity baseline on the same test users.</param>
@@ -25,7 +27,8 @@ public sealed record ModelView(
     IReadOnlyDictionary<string, double>? PopularityTest,
     DateTimeOffset? FinishedAt,
     string Checkpoint,
-    IndexView? Index = null);
+    IndexView? Index = null,
+    string Kind = ModelKinds.TwoTower);
 
 /// <summary>A model with its best checkpoint's manifest.</summary>
 /// <param name="Model">What GET /models lists for it.</param>
@@ -234,5 +237,6 @@ public static class ModelsApi
     private static bool IsModel(JobRecord r) => r.State is JobState.Succeeded or JobState.Cancelled && r.Checkpoint is not null && r.BestEpoch > 0;
 
     private static ModelView ToView(JobRecord r, bool serving, IndexView? index = null) =>
-        new(r.Id, r.Dataset, r.State, serving, r.BestEpoch, r.BestValidation, r.Test, r.PopularityTest, r.FinishedAt, r.Checkpoint!, index);
+        new(r.Id, r.Dataset, r.State, serving, r.BestEpoch, r.BestValidation, r.Test, r.PopularityTest, r.FinishedAt, r.Checkpoint!, index,
+            r.Blend == EaseBlend.Kind && r.State == JobState.Succeeded ? ModelKinds.TwoTowerEase : ModelKinds.TwoTower);
 }

@@ -29,9 +29,12 @@ public static class JobsExtensions
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<PromotionGuard>();
+        services.AddSingleton<SearchCoordinator>();
         services.AddSingleton<IDatasetProvider, MovieLensDatasetProvider>();
         services.AddHttpClient(nameof(MovieLensDatasetProvider), c => c.Timeout = TimeSpan.FromMinutes(10));
         services.AddTransient<TrainingJob>();
+        services.AddTransient<ScheduledTraining>();
 
         // Before the Hangfire server: jobs an earlier process left running are failed before any worker starts.
         services.AddHostedService<StartupService>();

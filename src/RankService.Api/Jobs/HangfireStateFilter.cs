@@ -11,7 +11,8 @@ namespace RankService.Api.Jobs;
 /// state, inside Hangfire's state change; the record then decides through <see cref="JobLifecycle"/>, so a job
 /// already finished (our own cancel deletes the Hangfire job after cancelling the record) is left as it is.
 /// </summary>
-public sealed class HangfireStateFilter(JobStore store, JobLifecycle lifecycle, JobCancellations cancellations, ILogger<HangfireStateFilter> logger)
+public sealed class HangfireStateFilter(JobStore store, JobLifecycle lifecycle, JobCancellations cancellations, SearchCoordinator searches,
+    ILogger<HangfireStateFilter> logger)
     : IApplyStateFilter
 {
     public void OnStateApplied(ApplyStateContext context, IWriteOnlyTransaction transaction)
@@ -40,6 +41,11 @@ public sealed class HangfireStateFilter(JobStore store, JobLifecycle lifecycle, 
                     string message = failed.Exception is { } e ? $"failed in Hangfire: {e.Message}" : "failed in Hangfire";
                     store.Update(jobId, r => lifecycle.Fail(r, message));
                     break;
+            }
+            // A search's trial that finished this way may be the last one the search waits for.
+            if (context.NewState is DeletedState or FailedState && store.Find(jobId) is { ParentId: { } parentId, State: var state } && state.IsFinished())
+            {
+                searches.TrialFinished(parentId);
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -28,6 +28,9 @@ public enum JobTransition
 
     /// <summary>A process found the job left queued or running by an earlier one (in-memory storage).</summary>
     Interrupt,
+
+    /// <summary>A search's trials have all finished: it succeeds with the best one.</summary>
+    Conclude,
 }
 
 /// <summary>
@@ -56,6 +59,8 @@ public sealed class JobLifecycle(TimeProvider clock)
             [JobTransition.Cancel] = ([JobState.Queued, JobState.Running], JobState.Cancelled),
             [JobTransition.Requeue] = ([JobState.Running], JobState.Queued),
             [JobTransition.Interrupt] = ([JobState.Queued, JobState.Running], JobState.Failed),
+            // From queued too: a trial's start may not have reached the parent's record (a write the disk refused).
+            [JobTransition.Conclude] = ([JobState.Queued, JobState.Running], JobState.Succeeded),
         }.ToFrozenDictionary();
 
     /// <summary>Whether <paramref name="transition"/> may happen to a record in <paramref name="record"/>'s state.</summary>
@@ -105,11 +110,30 @@ public sealed class JobLifecycle(TimeProvider clock)
         });
     }
 
-    /// <summary>Finished training: its result and best checkpoint (relative to the job folder) are recorded.</summary>
-    public JobRecord Succeed(JobRecord record, TrainingResult result, string? bestCheckpoint)
+    /// <summary>
+    /// Finished training: its result and best checkpoint (relative to the job folder) are recorded, and what the
+    /// promotion guard decided.
+    /// </summary>
+    public JobRecord Succeed(JobRecord record, TrainingResult result, string? bestCheckpoint, PromotionDecision? promotion = null)
     {
         ArgumentNullException.ThrowIfNull(result);
-        return Apply(record, JobTransition.Succeed, (r, now) => Finished(r, now, error: null, result, bestCheckpoint));
+        return Apply(record, JobTransition.Succeed, (r, now) => Finished(r, now, error: null, result, bestCheckpoint) with { Promotion = promotion ?? r.Promotion });
+    }
+
+    /// <summary>A search whose trials have all finished: succeeded with <paramref name="best"/>'s metrics.</summary>
+    public JobRecord Conclude(JobRecord record, JobRecord best)
+    {
+        ArgumentNullException.ThrowIfNull(best);
+        return Apply(record, JobTransition.Conclude, (r, now) => r with
+        {
+            FinishedAt = now,
+            BestTrial = best.Id,
+            BestEpoch = best.BestEpoch,
+            BestValidation = best.BestValidation,
+            Test = best.Test,
+            PopularityValidation = best.PopularityValidation,
+            PopularityTest = best.PopularityTest,
+        });
     }
 
     /// <summary>Failed with <paramref name="error"/>; a stopped run's result so far is kept with it.</summary>

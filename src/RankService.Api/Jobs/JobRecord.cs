@@ -1,3 +1,4 @@
+using System.Text.Json;
 using RankService.Ranking.Training;
 
 namespace RankService.Api.Jobs;
@@ -42,6 +43,24 @@ public sealed record JobRecord
 
     /// <summary>The epoch the latest run of this job continued after (a worker killed or stopped earlier); 0 when it never resumed.</summary>
     public int ResumedAfterEpoch { get; init; }
+
+    /// <summary>Whether its model may replace the serving one when it succeeds (<see cref="PromotionGuard"/>).</summary>
+    public PromotePolicy Promote { get; init; } = PromotePolicy.IfBetter;
+
+    /// <summary>What the promotion guard decided when it succeeded; null before, and for jobs of earlier versions.</summary>
+    public PromotionDecision? Promotion { get; init; }
+
+    /// <summary><c>ease</c> when the job serves its model blended with EASE; null for the two-tower alone.</summary>
+    public string? Blend { get; init; }
+
+    /// <summary>A search's parent: the search asked for, its trials' job ids in draw order and the one it picked.</summary>
+    public SearchSpec? Search { get; init; }
+    public IReadOnlyList<string>? Trials { get; init; }
+    public string? BestTrial { get; init; }
+
+    /// <summary>A search's trial: the parent job and the trial's values of the search space.</summary>
+    public string? ParentId { get; init; }
+    public IReadOnlyDictionary<string, JsonElement>? TrialValues { get; init; }
 
     /// <summary>The best validation NDCG@10, or negative infinity without one.</summary>
     public double SelectionScore =>

@@ -30,12 +30,34 @@ public sealed record JobRequest
     /// </summary>
     public JsonElement? Training { get; init; }
 
+    /// <summary>
+    /// When the finished model replaces the data set's serving one: <c>if-better</c> (the default: only when it is at
+    /// least as good on this run's validation split, both evaluated there), <c>always</c> or <c>never</c>.
+    /// </summary>
+    /// <example>if-better</example>
+    public string? Promote { get; init; }
+
+    /// <summary>
+    /// Run a hyperparameter search instead of one job: <c>trials</c> child jobs drawn without repeats from the grid of
+    /// <c>space</c>'s values (each over the other fields of this request), seeded by <c>seed</c>; the parent picks the
+    /// best on validation NDCG@10 and its metrics list the leaderboard.
+    /// </summary>
+    public SearchRequest? Search { get; init; }
+
+    /// <summary>
+    /// <c>ease</c>: after training, blend the model with EASE (weight and EASE's lambda tuned on validation NDCG@10, both
+    /// parts' metrics in the manifest) and serve the blend; <c>none</c> (the default): the two-tower alone. For
+    /// catalogues up to Serving:MaxBlendItems items.
+    /// </summary>
+    /// <example>none</example>
+    public string? Blend { get; init; }
+
     /// <summary>The training options given as top-level fields, by JSON name, as posted.</summary>
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Options { get; init; }
 
     /// <summary>The request's own fields (not training options), for messages that list the known fields.</summary>
-    public static IReadOnlyList<string> OwnFields { get; } = ["dataset", "fromModel", "training"];
+    public static IReadOnlyList<string> OwnFields { get; } = ["dataset", "fromModel", "training", "promote", "search", "blend"];
 
     /// <summary>
     /// The request's training options over <paramref name="defaults"/>; a field that is no option or has the wrong

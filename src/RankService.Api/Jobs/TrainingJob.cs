@@ -5,6 +5,7 @@ using RankService.Api.Options;
 using RankService.Api.Serving;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Ensembles;
 using RankService.Ranking.Training;
 using Serilog.Context;
 
@@ -12,9 +13,9 @@ namespace RankService.Api.Jobs;
 
 /// <summary>
 /// The Hangfire job that trains one model: runs on the training queue, synchronously on the worker thread, never
-/// retried. Progress goes to the job's status record and metrics file after every epoch; a better finished model
-/// is handed to the <see cref="ModelRegistry"/> (on an api node, <see cref="ModelWatcher"/> finds it). Every log line
-/// it writes carries its <c>JobId</c>.
+/// retried. Progress goes to the job's status record and metrics file after every epoch; a finished model goes to
+/// the <see cref="PromotionGuard"/>, which serves it through the <see cref="ModelRegistry"/> when it is promoted (on
+/// an api node, <see cref="ModelWatcher"/> finds it). Every log line it writes carries its <c>JobId</c>.
 /// With shared storage (PostgreSql) a job whose worker died is run again by Hangfire: it finds its record still
 /// running and the trainer continues after the last saved epoch; a job stopped by shutdown goes back to queued and is
 /// requeued for the next worker.
@@ -23,11 +24,12 @@ public sealed class TrainingJob(
     JobStore store,
     JobCancellations cancellations,
     IDatasetProvider datasets,
-    ModelRegistry models,
+    PromotionGuard promotion,
+    SearchCoordinator searches,
     AnnIndexing ann,
     JobLifecycle lifecycle,
     IOptions<JobsOptions> jobsOptions,
-    IOptions<ServiceOptions> serviceOptions,
+    IOptions<ServingOptions> servingOptions,
     ServiceMetrics metrics,
     ILogger<TrainingJob> logger)
 {
@@ -35,6 +37,23 @@ public sealed class TrainingJob(
     [AutomaticRetry(Attempts = 0, OnAttemptsExceeded = AttemptsExceededAction.Fail)]
     [JobDisplayName("Train {0}")]
     public void Run(string jobId, CancellationToken cancellationToken)
+    {
+        string? parentId = store.Find(jobId)?.ParentId;
+        try
+        {
+            Train(jobId, cancellationToken);
+        }
+        finally
+        {
+            // A search's trial: the last one to finish concludes the search.
+            if (parentId is not null)
+            {
+                searches.TrialFinished(parentId);
+            }
+        }
+    }
+
+    private void Train(string jobId, CancellationToken cancellationToken)
     {
         using IDisposable _ = LogContext.PushProperty("JobId", jobId);
         using JobCancellations.Registration cancellation = cancellations.Register(jobId, cancellationToken);
@@ -44,6 +63,10 @@ public sealed class TrainingJob(
         {
             logger.LogInformation("Job {JobId} is {State}; not running it", jobId, record?.State.ToString() ?? "unknown");
             return;
+        }
+        if (record.ParentId is not null)
+        {
+            searches.TrialStarted(record.ParentId);
         }
         // Another node's DELETE /jobs/{id} only reaches this process through the shared record.
         using Timer? cancelWatch = store.Shared
@@ -57,6 +80,11 @@ public sealed class TrainingJob(
             logger.LogInformation("Job {JobId} loaded {Dataset}: {Users} users, {Items} items, {Ratings} ratings",
                 jobId, data.Name, data.UserCount, data.ItemCount, data.Ratings.Length);
             cancellation.Token.ThrowIfCancellationRequested();
+            if (record.Blend == EaseBlend.Kind && data.ItemCount > servingOptions.Value.MaxBlendItems)
+            {
+                throw new InvalidOperationException(
+                    $"blend ease serves catalogues of up to {servingOptions.Value.MaxBlendItems} items (Serving:MaxBlendItems); {record.Dataset} has {data.ItemCount}.");
+            }
 
             TrainingOptions options = record.Options with { Threads = record.Options.Threads > 0 ? record.Options.Threads : jobsOptions.Value.TrainingThreads };
             string folder = store.Folder(jobId);
@@ -78,7 +106,7 @@ public sealed class TrainingJob(
             {
                 cancellationToken.ThrowIfCancellationRequested();
             }
-            Finish(jobId, folder, result);
+            Finish(jobId, folder, result, data);
         }
         catch (OperationCanceledException) when (cancellation.Token.IsCancellationRequested)
         {
@@ -89,7 +117,7 @@ public sealed class TrainingJob(
                 logger.LogWarning("Job {JobId} stopped by shutdown; its state after the last finished epoch is saved and it goes back to the queue", jobId);
                 throw;
             }
-            Finish(jobId, store.Folder(jobId), result: null);
+            Finish(jobId, store.Folder(jobId), result: null, data: null);
         }
         catch (Exception e)
         {
@@ -146,14 +174,15 @@ public sealed class TrainingJob(
             report.Validation.GetValueOrDefault(Trainer.SelectionMetric), report.IsBest ? " (best)" : "", report.EpochSeconds);
     }
 
-    private void Finish(string jobId, string folder, TrainingResult? result)
+    private void Finish(string jobId, string folder, TrainingResult? result, RatingDataset? data)
     {
         JobRecord? current = store.Find(jobId);
         bool cancelled = result is null || result.Cancelled;
         string best = BestManifest(folder);
+        PromotionDecision? decision = null;
         // Stopped by the user (or the Hangfire dashboard) it is cancelled; stopped by anything else, interrupted.
         JobRecord Apply(JobRecord r) =>
-            !cancelled ? lifecycle.Succeed(r, result!, best)
+            !cancelled ? lifecycle.Succeed(r, result!, best, decision)
             : r.CancelRequested ? lifecycle.Cancel(r, result: result, bestCheckpoint: best)
             : lifecycle.Fail(r, JobLifecycle.ShutdownMessage, result, best);
         if (current is not null && !cancelled)
@@ -161,10 +190,17 @@ public sealed class TrainingJob(
             // The index (and its recall) is ready before the record says "succeeded", as the model is.
             ann.BuildForCheckpoint(jobId, store.CheckpointPath(Apply(current)), CancellationToken.None);
         }
-        if (current is not null && !cancelled && serviceOptions.Value.ServesHttpApi)
+        if (current is not null && !cancelled && data is not null && result!.BestEpoch > 0)
         {
-            // Swap the model in before the record says "succeeded": a client that sees the state never gets the old model.
-            models.OfferFinished(Apply(current));
+            if (current.Blend == EaseBlend.Kind)
+            {
+                BlendManifest blend = EaseBlend.FitAndSave(Path.Combine(folder, best), data, current.Options);
+                logger.LogInformation("Job {JobId} blended with EASE (lambda {Lambda}): weight {Weight}, validation NDCG@10 {Blend:F4} (two-tower {Tower:F4}, EASE {Ease:F4})",
+                    jobId, blend.EaseLambda, blend.Weight, blend.Blended.Validation[Trainer.SelectionMetric],
+                    blend.TwoTower.Validation[Trainer.SelectionMetric], blend.Ease.Validation[Trainer.SelectionMetric]);
+            }
+            // Swapped in (when promoted) before the record says "succeeded": a client that sees the state never gets the old model.
+            decision = promotion.Promote(Apply(current), data);
         }
         JobRecord? record = store.Update(jobId, Apply);
         if (record is null)

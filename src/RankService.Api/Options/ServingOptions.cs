@@ -28,4 +28,11 @@ public sealed class ServingOptions
 
     /// <summary>How the index is built and searched (section <c>Serving:Ann</c>).</summary>
     public ItemIndexSettings Ann { get; set; } = new();
+
+    /// <summary>
+    /// The largest catalogue a job may ask to serve blended with EASE (<c>"blend": "ease"</c>): EASE keeps an items ×
+    /// items matrix in memory (20,000 items: 1.6 GB).
+    /// </summary>
+    [Range(1, 23_000)]
+    public int MaxBlendItems { get; set; } = 20_000;
 }

@@ -8,7 +8,7 @@ namespace RankService.Api.Serving;
 /// The serving model of each data set. A swap replaces one immutable map by another (one reference write), so a
 /// request sees the old or the new model; retiring the old one frees its native model only, so a request that took
 /// it just before the swap still finishes from its precomputed arrays.
-/// The choice per data set (best validation NDCG@10 among succeeded jobs, or the one activated by hand) and the
+/// The choice per data set (the model the <see cref="PromotionGuard"/> promoted last, or the one activated by hand) and the
 /// data set activated last are kept in <c>{Artifacts:Root}/serving.json</c> (<see cref="ServingStateFile"/>: each change
 /// is merged into the file as it is, under a lock across nodes) and loaded again on start.
 /// </summary>
@@ -54,9 +54,11 @@ public sealed class ModelRegistry : IDisposable
             {
                 // The model activated by hand (any finished job with a checkpoint) first, then succeeded jobs, best first.
                 JobRecord? pinned = state.Datasets.TryGetValue(dataset, out string? id) && _store.Find(id) is { } p && HasModel(p) ? p : null;
-                IEnumerable<JobRecord> candidates = (pinned is null ? [] : new[] { pinned }).Concat(jobs
-                    .Where(r => r.Dataset == dataset && r.State == JobState.Succeeded && r.Checkpoint is not null)
-                    .OrderByDescending(r => r.SelectionScore).ThenByDescending(r => r.CreatedAt));
+                // Without one: the model the promotion guard promoted last, then (jobs of earlier versions) the best.
+                IEnumerable<JobRecord> succeeded = jobs.Where(r => r.Dataset == dataset && r.State == JobState.Succeeded && r.Checkpoint is not null);
+                IEnumerable<JobRecord> candidates = (pinned is null ? [] : new[] { pinned })
+                    .Concat(succeeded.Where(r => r.Promotion is { Promoted: true }).OrderByDescending(r => r.FinishedAt))
+                    .Concat(succeeded.Where(r => r.Promotion is null).OrderByDescending(r => r.SelectionScore).ThenByDescending(r => r.CreatedAt));
                 foreach (JobRecord candidate in candidates)
                 {
                     if (TryLoad(candidate) is { } model)
@@ -82,13 +84,35 @@ public sealed class ModelRegistry : IDisposable
     /// <summary>Ready without loading anything (Serving:LoadOnStart off).</summary>
     public void MarkLoaded() => _loaded = true;
 
-    /// <summary>Serves a finished job's model when it beats the data set's serving model on validation NDCG@10.</summary>
+    /// <summary>
+    /// Serves a finished job's model when the promotion guard promoted it (<see cref="JobRecord.Promotion"/>); a job of
+    /// an earlier version, with no decision, when it beats the serving model's validation NDCG@10.
+    /// </summary>
     public void OfferFinished(JobRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
+        if (record.Checkpoint is null)
+        {
+            return; // a search's parent: its model is its best trial's, offered when that trial finished
+        }
         _changes.Wait();
         try
         {
+            if (record.Promotion is { } decision)
+            {
+                // A watcher may offer an earlier promotion after a later one: the later one keeps serving.
+                ServingModel? serving = Find(record.Dataset);
+                if (serving is not null && (serving.JobId == record.Id || _store.Find(serving.JobId)?.FinishedAt > record.FinishedAt))
+                {
+                    return;
+                }
+                if (decision.Promoted && TryLoad(record) is { } promoted)
+                {
+                    Swap(promoted);
+                    Record(record);
+                }
+                return;
+            }
             ServingModel? current = Find(record.Dataset);
             double currentScore = current is null ? double.NegativeInfinity : _store.Find(current.JobId)?.SelectionScore ?? double.NegativeInfinity;
             if (current is not null && record.SelectionScore <= currentScore)
@@ -154,8 +178,9 @@ public sealed class ModelRegistry : IDisposable
         try
         {
             SeenItems? seen = CheckpointStore.LoadSeen(path, checkpoint.Manifest);
-            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, CheckpointStore.LoadNeverRecommend(path, checkpoint.Manifest));
-            _logger.LogInformation("Loaded job {JobId}'s model for {Dataset}: {Users} users, {Items} items", record.Id, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
+            float[]? ease = checkpoint.Manifest.Blend is { } blend ? CheckpointStore.LoadEase(path, blend) : null;
+            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, CheckpointStore.LoadNeverRecommend(path, checkpoint.Manifest), ease);
+            _logger.LogInformation("Loaded job {JobId}'s {Kind} model for {Dataset}: {Users} users, {Items} items", record.Id, model.Kind, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
             return model;
         }
         catch

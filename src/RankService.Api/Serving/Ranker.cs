@@ -49,7 +49,8 @@ public static class Ranker
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
         int count = -1;
-        if (!exact && model.Index is { } index)
+        // A blend's scores are not the index's inner products: it ranks exactly.
+        if (!exact && model.Ease is null && model.Index is { } index)
         {
             // The index takes a predicate; the exclusion list is copied once so the predicate can hold it.
             int[] excludedItems = Excluded(model, user, includeSeen).ToArray();
@@ -58,7 +59,7 @@ public static class Ranker
         approximate = count >= 0;
         if (count < 0)
         {
-            model.Scorer.ScoreUser(user, scores);
+            model.ScoreUser(user, scores);
             ReadOnlySpan<int> excluded = Excluded(model, user, includeSeen);
             count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, k, top);
         }

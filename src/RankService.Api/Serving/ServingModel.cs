@@ -1,6 +1,9 @@
+using System.Buffers;
 using System.Collections.Immutable;
+using RankService.Ranking.Baselines;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
+using RankService.Ranking.Ensembles;
 using RankService.Ranking.Index;
 using RankService.Ranking.Model;
 
@@ -27,7 +30,7 @@ public sealed class ServingModel : IDisposable
     private volatile ImmutableHashSet<int>? _forgotten;
 
     public ServingModel(string jobId, string dataset, LoadedCheckpoint checkpoint, SeenItems? seen,
-        IReadOnlyDictionary<int, int[]>? neverRecommend = null)
+        IReadOnlyDictionary<int, int[]>? neverRecommend = null, float[]? easeWeights = null)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         JobId = jobId;
@@ -46,6 +49,65 @@ public sealed class ServingModel : IDisposable
         ItemNumbers = EmbeddingExport.AsIntegers(ids.ItemIds);
         _neverRecommend = neverRecommend ?? NoLists;
         Scorer = new PrecomputedScorer(checkpoint.Model);
+        if (checkpoint.Manifest.Blend is { } blend && easeWeights is not null)
+        {
+            // A user's EASE scores come from every item they rated, as the two-tower side leaves them out of rankings.
+            int[][] history = Enumerable.Range(0, checkpoint.Ids.UserIds.Count).Select(u => seen is null || u >= seen.UserCount ? [] : seen.For(u).ToArray()).ToArray();
+            Ease = EaseScorer.FromWeights(Scorer.ItemCount, easeWeights, history, blend.EaseLambda);
+            BlendWeight = blend.Weight;
+        }
+    }
+
+    /// <summary>EASE, when the model serves the two-tower blended with it (<see cref="CheckpointManifest.Blend"/>).</summary>
+    public EaseScorer? Ease { get; }
+
+    /// <summary>The two-tower's weight in the blend (EASE gets 1 - w); 1 without a blend.</summary>
+    public double BlendWeight { get; } = 1;
+
+    /// <summary>What serves: <c>two-tower</c>, or <c>two-tower+ease</c> for the blend.</summary>
+    public string Kind => Ease is null ? ModelKinds.TwoTower : ModelKinds.TwoTowerEase;
+
+    /// <summary>
+    /// The served scores of every catalogue item for one user: the two-tower's, or its blend with EASE
+    /// (<see cref="ScoreBlend.Combine"/>, the rule the blend was tuned with). Thread-safe; buffers are pooled.
+    /// </summary>
+    public void ScoreUser(int user, Span<float> scores)
+    {
+        if (Ease is null)
+        {
+            Scorer.ScoreUser(user, scores);
+            return;
+        }
+        int n = ItemCount;
+        float[] tower = ArrayPool<float>.Shared.Rent(n);
+        float[] ease = ArrayPool<float>.Shared.Rent(n);
+        try
+        {
+            Scorer.ScoreUser(user, tower);
+            Ease.Score([user], ease.AsSpan(0, n));
+            ScoreBlend.Combine(tower.AsSpan(0, n), ease.AsSpan(0, n), BlendWeight, scores);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(tower);
+            ArrayPool<float>.Shared.Return(ease);
+        }
+    }
+
+    /// <summary>
+    /// Scores the catalogue for a session (ids of the items it holds, no user needed): EASE scores those items
+    /// directly. False when the model has no EASE part (the two-tower needs a known user); unknown ids are skipped.
+    /// </summary>
+    public bool TryScoreSession(IEnumerable<string> itemIds, Span<float> scores)
+    {
+        ArgumentNullException.ThrowIfNull(itemIds);
+        if (Ease is null)
+        {
+            return false;
+        }
+        int[] items = itemIds.Select(id => _items.TryGetValue(id, out int i) ? i : -1).Where(i => i >= 0).Distinct().ToArray();
+        Ease.ScoreItems(items, scores);
+        return true;
     }
 
     public string JobId { get; }
@@ -178,4 +240,11 @@ public sealed class ServingModel : IDisposable
         }
         return index;
     }
+}
+
+/// <summary>The kinds of served model, as GET /models names them.</summary>
+public static class ModelKinds
+{
+    public const string TwoTower = "two-tower";
+    public const string TwoTowerEase = "two-tower+ease";
 }

@@ -69,6 +69,40 @@ public sealed class EaseScorer : IItemScorer
         return new EaseScorer(n, b, history) { Lambda = lambda };
     }
 
+    /// <summary>The item-item weights B, row-major (row i: what item i adds to every item's score).</summary>
+    public ReadOnlySpan<float> Weights => _b;
+
+    /// <summary>
+    /// An EASE model from saved weights <paramref name="b"/> (n × n, row-major) over the users' item histories
+    /// <paramref name="history"/> (served: every item each user rated).
+    /// </summary>
+    public static EaseScorer FromWeights(int itemCount, float[] b, int[][] history, double lambda)
+    {
+        ArgumentNullException.ThrowIfNull(b);
+        ArgumentNullException.ThrowIfNull(history);
+        if (b.LongLength != (long)itemCount * itemCount)
+        {
+            throw new ArgumentException($"EASE weights for {itemCount} items need {(long)itemCount * itemCount} values; got {b.LongLength}.", nameof(b));
+        }
+        return new EaseScorer(itemCount, b, history) { Lambda = lambda };
+    }
+
+    /// <summary>The EASE scores of any item set (a user's history, or a session's items): the sum of their rows of B.</summary>
+    public void ScoreItems(ReadOnlySpan<int> items, Span<float> row)
+    {
+        int n = ItemCount;
+        if (row.Length < n)
+        {
+            throw new ArgumentException("Need ItemCount scores.", nameof(row));
+        }
+        row[..n].Clear();
+        foreach (int i in items)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)i, (uint)n, nameof(items));
+            AddInPlace(row[..n], _b.AsSpan(i * n, n));
+        }
+    }
+
     public void Score(ReadOnlySpan<int> users, Span<float> scores)
     {
         int n = ItemCount;

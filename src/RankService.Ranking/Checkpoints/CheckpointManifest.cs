@@ -44,7 +44,36 @@ public sealed record CheckpointManifest
     /// <summary>Items never to recommend per user (<see cref="NeverRecommendLists"/>); null when there are none.</summary>
     public string? NeverRecommendFile { get; init; }
     public string? NeverRecommendSha256 { get; init; }
+
+    /// <summary>The served blend with EASE, when the run asked for one; null for the two-tower alone.</summary>
+    public BlendManifest? Blend { get; init; }
 }
+
+/// <summary>
+/// A blend served in place of the two-tower alone (<see cref="Ensembles.ScoreBlend"/>): <c>w * z(two-tower) + (1 - w) *
+/// z(EASE)</c> with per-user standardised scores, w and EASE's λ tuned on validation NDCG@10. The EASE weights are
+/// <see cref="EaseFile"/> (int32 item count, then n × n float32 little-endian), checked by <see cref="EaseSha256"/>.
+/// </summary>
+/// <param name="Kind">What the two-tower is blended with: <c>ease</c>.</param>
+/// <param name="Weight">w, the two-tower's weight (EASE gets 1 - w).</param>
+/// <param name="EaseLambda">EASE's L2 penalty λ, chosen on validation.</param>
+/// <param name="TwoTower">The two-tower alone: validation and test metrics.</param>
+/// <param name="Ease">EASE alone.</param>
+/// <param name="Blended">The blend.</param>
+/// <param name="EaseFile">The EASE weights' file beside the manifest.</param>
+/// <param name="EaseSha256">Its SHA-256, checked on every load.</param>
+public sealed record BlendManifest(
+    string Kind,
+    double Weight,
+    double EaseLambda,
+    BlendPartMetrics TwoTower,
+    BlendPartMetrics Ease,
+    BlendPartMetrics Blended,
+    string EaseFile,
+    string EaseSha256);
+
+/// <summary>Validation and test metrics of one part of a blend, or of the blend.</summary>
+public sealed record BlendPartMetrics(IReadOnlyDictionary<string, double> Validation, IReadOnlyDictionary<string, double> Test);
 
 /// <summary>
 /// User and item ids in dense-index order, and the items' metadata, so a checkpoint scores and serves without the

@@ -132,6 +132,10 @@ public static class CheckpointStore
         {
             ReadChecked(folder, manifest.SeenFile, manifest.SeenSha256 ?? "");
         }
+        if (manifest.Blend is { } blend)
+        {
+            ReadChecked(folder, blend.EaseFile, blend.EaseSha256);
+        }
         if (manifest.NeverRecommendFile is not null)
         {
             ReadChecked(folder, manifest.NeverRecommendFile, manifest.NeverRecommendSha256 ?? "");
@@ -188,6 +192,45 @@ public static class CheckpointStore
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         using var stream = new MemoryStream(File.ReadAllBytes(Path.Combine(folder, manifest.WeightsFile)));
         model.load(stream);
+    }
+
+    /// <summary>
+    /// Saves EASE's weights beside a checkpoint (content-addressed) and rewrites its manifest with
+    /// <paramref name="blend"/> naming them; the manifest is renamed into place last, as every save.
+    /// </summary>
+    public static string SaveBlend(string manifestPath, BlendManifest blend, int itemCount, ReadOnlySpan<float> easeWeights)
+    {
+        ArgumentNullException.ThrowIfNull(blend);
+        (CheckpointManifest manifest, _) = ReadVerified(manifestPath);
+        var bytes = new byte[sizeof(int) + (easeWeights.Length * sizeof(float))];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes, itemCount);
+        for (int i = 0; i < easeWeights.Length; i++)
+        {
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(sizeof(int) + (i * sizeof(float))), easeWeights[i]);
+        }
+        string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        (string file, string sha) = SaveContentAddressed(folder, "ease", ".bin", bytes);
+        AtomicFile.Write(manifestPath, JsonSerializer.SerializeToUtf8Bytes(manifest with { Blend = blend with { EaseFile = file, EaseSha256 = sha } }, Json));
+        return manifestPath;
+    }
+
+    /// <summary>Reads and verifies the EASE weights a blend's manifest names (n × n, row-major).</summary>
+    public static float[] LoadEase(string manifestPath, BlendManifest blend)
+    {
+        ArgumentNullException.ThrowIfNull(blend);
+        string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        byte[] bytes = ReadChecked(folder, blend.EaseFile, blend.EaseSha256);
+        int n = bytes.Length >= sizeof(int) ? System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes) : -1;
+        if (n < 0 || bytes.Length != sizeof(int) + ((long)n * n * sizeof(float)))
+        {
+            throw new CheckpointException($"EASE weights '{blend.EaseFile}' do not hold an n x n matrix.");
+        }
+        var weights = new float[(long)n * n];
+        for (long i = 0; i < weights.LongLength; i++)
+        {
+            weights[i] = System.Buffers.Binary.BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)(sizeof(int) + (i * sizeof(float)))));
+        }
+        return weights;
     }
 
     public static string Sha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));

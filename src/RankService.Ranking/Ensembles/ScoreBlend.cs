@@ -70,16 +70,7 @@ public sealed class ScoreBlend : IItemScorer
             _scorers[m].Score(users, _buffer.AsSpan(0, size));
             for (int r = 0; r < users.Length; r++)
             {
-                ReadOnlySpan<float> row = _buffer.AsSpan(r * n, n);
-                (double mean, double std) = Moments(row);
-                if (std > 0)
-                {
-                    // target += w / std * row - w * mean / std
-                    Span<float> target = scores.Slice(r * n, n);
-                    float scale = (float)(_weights[m] / std);
-                    TensorPrimitives.MultiplyAdd(row, scale, target, target);
-                    TensorPrimitives.Add(target, (float)(-_weights[m] * mean / std), target);
-                }
+                AddStandardised(_buffer.AsSpan(r * n, n), _weights[m], scores.Slice(r * n, n));
             }
         }
     }
@@ -105,6 +96,34 @@ public sealed class ScoreBlend : IItemScorer
             }
         }
         return best is null ? throw new ArgumentException("Give at least one weight.", nameof(weights)) : (bestWeight, best);
+    }
+
+    /// <summary>
+    /// One row of the two-scorer blend: <c>target = w * z(first) + (1 - w) * z(second)</c>, z standardising a row as
+    /// <see cref="Score"/> does (a constant row adds nothing), so a served blend scores exactly as the tuned one.
+    /// </summary>
+    public static void Combine(ReadOnlySpan<float> first, ReadOnlySpan<float> second, double weight, Span<float> target)
+    {
+        if (first.Length != second.Length || target.Length < first.Length)
+        {
+            throw new ArgumentException("Both rows and the target need the same length.", nameof(target));
+        }
+        Span<float> t = target[..first.Length];
+        t.Clear();
+        // Weights through float, as the constructor keeps them: the served blend is the tuned one to the last bit.
+        AddStandardised(first, (float)weight, t);
+        AddStandardised(second, (float)(1 - weight), t);
+    }
+
+    /// <summary>target += w * (row - mean) / std; nothing for a constant row.</summary>
+    private static void AddStandardised(ReadOnlySpan<float> row, double w, Span<float> target)
+    {
+        (double mean, double std) = Moments(row);
+        if (std > 0)
+        {
+            TensorPrimitives.MultiplyAdd(row, (float)(w / std), target, target);
+            TensorPrimitives.Add(target, (float)(-w * mean / std), target);
+        }
     }
 
     private static (double Mean, double Std) Moments(ReadOnlySpan<float> row)

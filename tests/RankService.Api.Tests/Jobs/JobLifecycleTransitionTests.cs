@@ -24,6 +24,8 @@ public sealed class JobLifecycleTransitionTests
         (JobState.Running, JobTransition.Requeue, JobState.Queued),
         (JobState.Queued, JobTransition.Interrupt, JobState.Failed),
         (JobState.Running, JobTransition.Interrupt, JobState.Failed),
+        (JobState.Queued, JobTransition.Conclude, JobState.Succeeded),
+        (JobState.Running, JobTransition.Conclude, JobState.Succeeded),
     ];
 
     public static TheoryData<JobState, JobTransition> AllowedPairs()
@@ -177,6 +179,22 @@ public sealed class JobLifecycleTransitionTests
         Assert.Equal((JobState.Queued, 1, Best, (DateTimeOffset?)null), (requeued.State, requeued.Epoch, requeued.Checkpoint, requeued.FinishedAt));
     }
 
+    [Fact]
+    public void A_concluded_search_takes_its_best_trials_metrics_and_names_it()
+    {
+        var lifecycle = new JobLifecycle(new ManualClock(Created));
+        JobRecord trial = lifecycle.Succeed(lifecycle.Start(lifecycle.Queue(NewId(), "synthetic", new TrainingOptions())), Result(), Best);
+        JobRecord search = lifecycle.Start(lifecycle.Queue(NewId(), "synthetic", new TrainingOptions()) with { Trials = [trial.Id] });
+
+        JobRecord concluded = lifecycle.Conclude(search, trial);
+
+        Assert.Equal((JobState.Succeeded, trial.Id, trial.BestEpoch), (concluded.State, concluded.BestTrial, concluded.BestEpoch));
+        Assert.Same(trial.BestValidation, concluded.BestValidation);
+        Assert.Same(trial.Test, concluded.Test);
+        Assert.Null(concluded.Checkpoint); // the search trains nothing itself: its model is the trial's
+        Assert.Same(concluded, lifecycle.Conclude(concluded, trial));
+    }
+
     private static JobRecord Apply(JobLifecycle lifecycle, JobRecord record, JobTransition transition) => transition switch
     {
         JobTransition.Enqueue => lifecycle.Enqueue(record, "42"),
@@ -188,6 +206,7 @@ public sealed class JobLifecycleTransitionTests
         JobTransition.Cancel => lifecycle.Cancel(record),
         JobTransition.Requeue => lifecycle.Requeue(record),
         JobTransition.Interrupt => lifecycle.Interrupt(record),
+        JobTransition.Conclude => lifecycle.Conclude(record, lifecycle.Succeed(lifecycle.Start(lifecycle.Queue(NewId(), "synthetic", new TrainingOptions())), Result(), Best)),
         _ => throw new ArgumentOutOfRangeException(nameof(transition)),
     };
 
