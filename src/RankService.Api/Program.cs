@@ -13,6 +13,7 @@ builder.AddRateLimits();
 builder.AddApiDocumentation();
 builder.AddTrainingJobs();
 builder.AddServing();
+builder.AddLiveDatasets();
 
 WebApplication app = builder.Build();
 
@@ -30,6 +31,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
     app.MapJobsApi();
     app.MapRankingApi();
     app.MapModelsApi();
+    app.MapDatasetsApi();
 }
 app.MapHealthApi();
 
