@@ -10,7 +10,7 @@ public sealed class LiveDatasetTests(EmptyService service) : IClassFixture<Empty
 {
     private HttpClient Client => service.Client;
 
-    private static string NewName() => $"shop-{Guid.NewGuid():N}"[..20];
+    private static string NewName() => LiveDatasetScenarios.NewName();
 
     [Fact]
     public async Task Put_creates_a_data_set_then_updates_its_settings_with_a_new_version()
@@ -74,119 +74,13 @@ public sealed class LiveDatasetTests(EmptyService service) : IClassFixture<Empty
     }
 
     [Fact]
-    public async Task Csv_and_ndjson_imports_and_batches_add_up_and_export_round_trips()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -1 } });
-        DatasetWriteResult items = await OkAsync(ImportAsync(Client, name, "items",
-            "itemId,title,categories,hidden,timestamp,labels\n" +
-            "sku-1,\"Mug, large\",kitchen|gifts,false,2024-05-01T12:00:00Z,\"{\"\"colour\"\":\"\"red\"\"}\"\n" +
-            "sku-2,Kettle,kitchen,true,1714564800,\n"));
-        Assert.Equal((2, 0), (items.Inserted, items.Updated));
-        DatasetWriteResult more = await OkAsync(ImportAsync(Client, name, "items",
-            """
-            {"itemId": "sku-3", "title": "Café au lait", "categories": ["drinks"]}
-            {"itemId": "sku-1", "title": "Mug, larger"}
-
-            """, "application/x-ndjson"));
-        Assert.Equal((1, 1), (more.Inserted, more.Updated));
-        DatasetWriteResult feedback = await OkAsync(ImportAsync(Client, name, "feedback",
-            "userId,itemId,type,timestamp\nu-1,sku-1,purchase,1714564900\nu-1,sku-2,click,2024-05-01T12:05:00Z\nu-2,sku-9,dislike,1714565000\n"));
-        Assert.Equal(3, feedback.Inserted);
-        DatasetWriteResult batch = await OkAsync(PostAsync(Client, name, "feedback", new[]
-        {
-            new { userId = "u-2", itemId = "sku-1", type = "click", timestamp = 1714565100 },
-            new { userId = "u-3", itemId = "sku-3", type = "purchase", timestamp = 1714565200 },
-        }));
-        Assert.Equal((2, 0, 0), (batch.Inserted, batch.Updated, batch.Refused));
-
-        DatasetView view = await GetAsync(Client, name);
-        Assert.Equal((3L, 4L, 5L), (view.Users!.Value, view.Items!.Value, view.Feedback!.Value)); // sku-9 created by its feedback
-        Assert.Equal(1714565200, view.LastFeedbackAt);
-        Assert.Equal(batch.Version, view.Version);
-
-        List<JsonElement> exportedItems = await ExportAsync(Client, name, "items");
-        Assert.Equal(["sku-1", "sku-2", "sku-3", "sku-9"], exportedItems.Select(e => e.GetProperty("itemId").GetString()));
-        Assert.Equal("Mug, larger", exportedItems[0].GetProperty("title").GetString());
-        Assert.True(exportedItems[1].GetProperty("hidden").GetBoolean());
-        Assert.Equal(1714564800, exportedItems[1].GetProperty("timestamp").GetInt64());
-        Assert.False(exportedItems[0].TryGetProperty("timestamp", out _)); // an update replaces the whole item
-        Assert.Equal("Café au lait", exportedItems[2].GetProperty("title").GetString());
-        List<JsonElement> exportedFeedback = await ExportAsync(Client, name, "feedback");
-        Assert.Equal(5, exportedFeedback.Count);
-        Assert.Equal(1714564800 + 300, exportedFeedback[1].GetProperty("timestamp").GetInt64());
-
-        // The export imports back into another data set as it is.
-        string copy = NewName();
-        await CreateAsync(Client, copy, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -1 } });
-        string itemLines = string.Join('\n', exportedItems.Select(e => e.GetRawText()));
-        string feedbackLines = string.Join('\n', exportedFeedback.Select(e => e.GetRawText()));
-        await OkAsync(ImportAsync(Client, copy, "items", itemLines, "application/x-ndjson"));
-        await OkAsync(ImportAsync(Client, copy, "feedback", feedbackLines, "application/x-ndjson"));
-        Assert.Equal(exportedFeedback.Select(e => e.GetRawText()), (await ExportAsync(Client, copy, "feedback")).Select(e => e.GetRawText()));
-        Assert.Equal(exportedItems.Select(e => e.GetRawText()), (await ExportAsync(Client, copy, "items")).Select(e => e.GetRawText()));
-    }
+    public Task Csv_and_ndjson_imports_and_batches_add_up_and_export_round_trips() => LiveDatasetScenarios.Csv_and_ndjson_imports_and_batches_add_up_and_export_round_trips(Client, service.Host.Services);
 
     [Fact]
-    public async Task A_snapshot_sums_weights_per_pair_keeps_first_insertion_order_and_turns_negative_totals_into_never_recommend()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -5, ["rating"] = 1 } });
-        await OkAsync(PostAsync(Client, name, "feedback", new object[]
-        {
-            new { userId = "b", itemId = "x", type = "click", timestamp = 10 },
-            new { userId = "a", itemId = "y", type = "purchase", timestamp = 20 },
-            new { userId = "b", itemId = "x", type = "purchase", timestamp = 30 },
-            new { userId = "a", itemId = "x", type = "click", timestamp = 40 },
-            new { userId = "a", itemId = "x", type = "dislike", timestamp = 50 },
-            new { userId = "c", itemId = "z", type = "rating", value = 2.0, timestamp = 60 },
-            new { userId = "c", itemId = "z", type = "rating", value = 4.5, timestamp = 70 },
-        }));
-        ILiveDatasetStore store = service.Host.Services.GetRequiredService<ILiveDatasetStore>();
-        LiveSnapshot snapshot = (await store.ReadSnapshotAsync(name, CancellationToken.None))!;
-        Assert.Equal(["b", "a", "c"], snapshot.Users);
-        Assert.Equal(["x", "y", "z"], snapshot.Items.Select(i => i.ItemId));
-        Assert.Equal([("b", "x", 4f, 30L), ("a", "y", 3f, 20L), ("c", "z", 4.5f, 70L)],
-            snapshot.Pairs.Select(p => (snapshot.Users[p.User], snapshot.Items[p.Item].ItemId, p.Label, p.Timestamp!.Value)));
-        SnapshotPair never = Assert.Single(snapshot.NeverRecommend);
-        Assert.Equal(("a", "x", -4f), (snapshot.Users[never.User], snapshot.Items[never.Item].ItemId, never.Label));
-        Assert.True(snapshot.AllTimed);
-        Assert.Equal((await GetAsync(Client, name)).Version, snapshot.Version);
-    }
+    public Task A_snapshot_sums_weights_per_pair_keeps_first_insertion_order_and_turns_negative_totals_into_never_recommend() => LiveDatasetScenarios.A_snapshot_sums_weights_per_pair_keeps_first_insertion_order_and_turns_negative_totals_into_never_recommend(Client, service.Host.Services);
 
     [Fact]
-    public async Task A_batch_with_bad_records_is_refused_whole_naming_each_by_index_and_field()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name, new { feedbackTypes = new Dictionary<string, double> { ["click"] = 1, ["rating"] = 1 } });
-        DatasetView before = await GetAsync(Client, name);
-        string body = $$"""
-            [
-              {"userId": "u1", "itemId": "i1", "type": "click"},
-              {"userId": "u1", "itemId": "i1", "type": "click"},
-              {"userId": "{{new string('u', 257)}}", "itemId": "i2", "type": "click"},
-              {"userId": "u\u0007", "itemId": "i2", "type": "click"},
-              {"userId": "u2", "itemId": "i/2", "type": "click"},
-              {"userId": "u2", "itemId": "i2", "type": "click", "value": "high"},
-              {"userId": 7, "itemId": "i2", "type": "click"},
-              {"userId": "u2", "itemId": "i2", "type": "view"},
-              {"userId": "u2", "itemId": "i2", "type": "rating"},
-              {"userId": "u2", "itemId": "i2", "type": "click", "timestamp": "yesterday"},
-              {"userId": "u2", "itemId": "i2", "type": "click", "colour": "red"},
-              "not an object",
-              {"itemId": "i3", "type": "click"}
-            ]
-            """;
-        HttpResponseMessage response = await Client.PostAsync($"/datasets/{name}/feedback", new StringContent(body, Encoding.UTF8, "application/json"));
-        (long refused, List<(long At, string Field, string Message)> problems) = await RefusedAsync(response, "index");
-        Assert.Equal(12, refused);
-        Assert.Equal([(1L, ""), (2, "userId"), (3, "userId"), (4, "itemId"), (5, "value"), (6, "userId"), (7, "type"), (8, "value"), (9, "timestamp"), (10, "colour"), (11, ""), (12, "userId")],
-            problems.Select(p => (p.At, p.Field)));
-        Assert.Contains("256", problems[1].Message, StringComparison.Ordinal);
-        Assert.Contains("control", problems[2].Message, StringComparison.Ordinal);
-        DatasetView after = await GetAsync(Client, name);
-        Assert.Equal((before.Version, 0L, 0L), (after.Version, after.Users!.Value, after.Feedback!.Value));
-    }
+    public Task A_batch_with_bad_records_is_refused_whole_naming_each_by_index_and_field() => LiveDatasetScenarios.A_batch_with_bad_records_is_refused_whole_naming_each_by_index_and_field(Client, service.Host.Services);
 
     [Fact]
     public async Task Duplicate_items_in_one_batch_or_import_are_refused()
@@ -248,74 +142,16 @@ public sealed class LiveDatasetTests(EmptyService service) : IClassFixture<Empty
     }
 
     [Fact]
-    public async Task Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name, new { autoCreateItems = false });
-        await OkAsync(PostAsync(Client, name, "items", new[] { new { itemId = "known" } }));
-        HttpResponseMessage response = await ImportAsync(Client, name, "feedback", "userId,itemId,rating\nu,known,4\nu,unknown,3\n");
-        Assert.Equal([(3L, "itemId")], (await RefusedAsync(response, "line")).Problems.Select(p => (p.At, p.Field)));
-        DatasetView view = await GetAsync(Client, name);
-        Assert.Equal((0L, 0L, 1L), (view.Feedback!.Value, view.Users!.Value, view.Items!.Value));
-    }
+    public Task Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items() => LiveDatasetScenarios.Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items(Client, service.Host.Services);
 
     [Fact]
-    public async Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name);
-        await OkAsync(ImportAsync(Client, name, "feedback", "userId,itemId,rating\nkeep,me,5\n"));
-        DatasetView before = await GetAsync(Client, name);
-        IEnumerable<string> pieces = new[] { "userId,itemId,rating\n" }.Concat(Enumerable.Range(0, 50).Select(i => string.Concat(Enumerable.Range(0, 100).Select(j => $"u{i},i{j},4\n"))));
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/datasets/{name}/import?kind=feedback") { Content = new BrokenContent(pieces, failAfter: 30) };
-        await Assert.ThrowsAnyAsync<Exception>(() => Client.SendAsync(request));
-        // The server sees the body end early; once it has given up, nothing of the broken import is there.
-        DatasetView after = await GetAsync(Client, name);
-        for (int i = 0; i < 50 && after.Version == before.Version; i++)
-        {
-            await Task.Delay(20);
-            after = await GetAsync(Client, name);
-        }
-        Assert.Equal((before.Version, before.Feedback, before.Users), (after.Version, after.Feedback, after.Users));
-        Assert.Single(await ExportAsync(Client, name, "feedback"));
-    }
+    public Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged() => LiveDatasetScenarios.A_connection_dropped_mid_import_leaves_the_data_set_unchanged(Client, service.Host.Services);
 
     [Fact]
-    public async Task Concurrent_imports_into_one_data_set_both_commit_whole_and_the_counts_add_up()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name);
-        string Csv(string prefix) => "userId,itemId,rating\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"{prefix}{i % 300},i{i % 400},{1 + i % 5}\n"));
-        DatasetWriteResult[] results = await Task.WhenAll(
-            OkAsync(ImportAsync(Client, name, "feedback", Csv("a"))),
-            OkAsync(ImportAsync(Client, name, "feedback", Csv("b"))),
-            OkAsync(PostAsync(Client, name, "feedback", Enumerable.Range(0, 500).Select(i => new { userId = $"c{i}", itemId = "i0", value = 3.0 }).ToArray())));
-        Assert.Equal([3000L, 3000, 500], results.Select(r => r.Inserted));
-        Assert.Equal(3, results.Select(r => r.Version).Distinct().Count());
-        DatasetView view = await GetAsync(Client, name);
-        Assert.Equal((6500L, 1100L, 400L), (view.Feedback!.Value, view.Users!.Value, view.Items!.Value));
-        Assert.Equal(results.Max(r => r.Version), view.Version);
-    }
+    public Task Concurrent_imports_into_one_data_set_both_commit_whole_and_the_counts_add_up() => LiveDatasetScenarios.Concurrent_imports_into_one_data_set_both_commit_whole_and_the_counts_add_up(Client, service.Host.Services);
 
     [Fact]
-    public async Task Erasing_a_user_deletes_their_feedback_and_a_second_erase_answers_404()
-    {
-        string name = NewName();
-        await CreateAsync(Client, name);
-        await OkAsync(ImportAsync(Client, name, "feedback", "userId,itemId,rating,timestamp\nalice,a,4,100\nbob,a,3,200\nalice,b,5,300\n"));
-        HttpResponseMessage erase = await Client.DeleteAsync($"/datasets/{name}/users/alice");
-        Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
-        ErasedUserView erased = (await erase.Content.ReadFromJsonAsync<ErasedUserView>(ApiHost.Json))!;
-        Assert.Equal(2, erased.FeedbackErased);
-        List<JsonElement> left = await ExportAsync(Client, name, "feedback");
-        Assert.Equal(["bob"], left.Select(e => e.GetProperty("userId").GetString()));
-        DatasetView view = await GetAsync(Client, name);
-        Assert.Equal((1L, 1L, 200L, erased.Version), (view.Users!.Value, view.Feedback!.Value, view.LastFeedbackAt!.Value, view.Version!.Value));
-        Assert.Equal(HttpStatusCode.NotFound, (await Client.DeleteAsync($"/datasets/{name}/users/alice")).StatusCode);
-        // The user can come back as new.
-        await OkAsync(ImportAsync(Client, name, "feedback", "userId,itemId,rating\nalice,c,2\n"));
-        Assert.Equal(2, (await GetAsync(Client, name)).Users);
-    }
+    public Task Erasing_a_user_deletes_their_feedback_and_a_second_erase_answers_404() => LiveDatasetScenarios.Erasing_a_user_deletes_their_feedback_and_a_second_erase_answers_404(Client, service.Host.Services);
 
     [Fact]
     public async Task Unknown_data_sets_kinds_and_media_types_answer_problems()
@@ -344,6 +180,190 @@ public sealed class LiveDatasetTests(EmptyService service) : IClassFixture<Empty
         Assert.Equal(HttpStatusCode.Conflict, (await Client.DeleteAsync("/datasets/synthetic")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await Client.DeleteAsync($"/datasets/{name}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await Client.GetAsync($"/datasets/{name}")).StatusCode);
+    }
+}
+
+/// <summary>The scenarios run on both stores (SQLite here, PostgreSQL in <see cref="PostgresLiveDatasetTests"/>).</summary>
+internal static class LiveDatasetScenarios
+{
+    public static string NewName() => $"shop-{Guid.NewGuid():N}"[..20];
+
+    public static async Task Csv_and_ndjson_imports_and_batches_add_up_and_export_round_trips(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -1 } });
+        DatasetWriteResult items = await OkAsync(ImportAsync(client, name, "items",
+            "itemId,title,categories,hidden,timestamp,labels\n" +
+            "sku-1,\"Mug, large\",kitchen|gifts,false,2024-05-01T12:00:00Z,\"{\"\"colour\"\":\"\"red\"\"}\"\n" +
+            "sku-2,Kettle,kitchen,true,1714564800,\n"));
+        Assert.Equal((2, 0), (items.Inserted, items.Updated));
+        DatasetWriteResult more = await OkAsync(ImportAsync(client, name, "items",
+            """
+            {"itemId": "sku-3", "title": "Café au lait", "categories": ["drinks"]}
+            {"itemId": "sku-1", "title": "Mug, larger"}
+
+            """, "application/x-ndjson"));
+        Assert.Equal((1, 1), (more.Inserted, more.Updated));
+        DatasetWriteResult feedback = await OkAsync(ImportAsync(client, name, "feedback",
+            "userId,itemId,type,timestamp\nu-1,sku-1,purchase,1714564900\nu-1,sku-2,click,2024-05-01T12:05:00Z\nu-2,sku-9,dislike,1714565000\n"));
+        Assert.Equal(3, feedback.Inserted);
+        DatasetWriteResult batch = await OkAsync(PostAsync(client, name, "feedback", new[]
+        {
+            new { userId = "u-2", itemId = "sku-1", type = "click", timestamp = 1714565100 },
+            new { userId = "u-3", itemId = "sku-3", type = "purchase", timestamp = 1714565200 },
+        }));
+        Assert.Equal((2, 0, 0), (batch.Inserted, batch.Updated, batch.Refused));
+
+        DatasetView view = await GetAsync(client, name);
+        Assert.Equal((3L, 4L, 5L), (view.Users!.Value, view.Items!.Value, view.Feedback!.Value)); // sku-9 created by its feedback
+        Assert.Equal(1714565200, view.LastFeedbackAt);
+        Assert.Equal(batch.Version, view.Version);
+
+        List<JsonElement> exportedItems = await ExportAsync(client, name, "items");
+        Assert.Equal(["sku-1", "sku-2", "sku-3", "sku-9"], exportedItems.Select(e => e.GetProperty("itemId").GetString()));
+        Assert.Equal("Mug, larger", exportedItems[0].GetProperty("title").GetString());
+        Assert.True(exportedItems[1].GetProperty("hidden").GetBoolean());
+        Assert.Equal(1714564800, exportedItems[1].GetProperty("timestamp").GetInt64());
+        Assert.False(exportedItems[0].TryGetProperty("timestamp", out _)); // an update replaces the whole item
+        Assert.Equal("Café au lait", exportedItems[2].GetProperty("title").GetString());
+        List<JsonElement> exportedFeedback = await ExportAsync(client, name, "feedback");
+        Assert.Equal(5, exportedFeedback.Count);
+        Assert.Equal(1714564800 + 300, exportedFeedback[1].GetProperty("timestamp").GetInt64());
+
+        // The export imports back into another data set as it is.
+        string copy = NewName();
+        await CreateAsync(client, copy, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -1 } });
+        string itemLines = string.Join('\n', exportedItems.Select(e => e.GetRawText()));
+        string feedbackLines = string.Join('\n', exportedFeedback.Select(e => e.GetRawText()));
+        await OkAsync(ImportAsync(client, copy, "items", itemLines, "application/x-ndjson"));
+        await OkAsync(ImportAsync(client, copy, "feedback", feedbackLines, "application/x-ndjson"));
+        Assert.Equal(exportedFeedback.Select(e => e.GetRawText()), (await ExportAsync(client, copy, "feedback")).Select(e => e.GetRawText()));
+        Assert.Equal(exportedItems.Select(e => e.GetRawText()), (await ExportAsync(client, copy, "items")).Select(e => e.GetRawText()));
+    }
+
+    public static async Task A_snapshot_sums_weights_per_pair_keeps_first_insertion_order_and_turns_negative_totals_into_never_recommend(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name, new { feedbackTypes = new Dictionary<string, double> { ["purchase"] = 3, ["click"] = 1, ["dislike"] = -5, ["rating"] = 1 } });
+        await OkAsync(PostAsync(client, name, "feedback", new object[]
+        {
+            new { userId = "b", itemId = "x", type = "click", timestamp = 10 },
+            new { userId = "a", itemId = "y", type = "purchase", timestamp = 20 },
+            new { userId = "b", itemId = "x", type = "purchase", timestamp = 30 },
+            new { userId = "a", itemId = "x", type = "click", timestamp = 40 },
+            new { userId = "a", itemId = "x", type = "dislike", timestamp = 50 },
+            new { userId = "c", itemId = "z", type = "rating", value = 2.0, timestamp = 60 },
+            new { userId = "c", itemId = "z", type = "rating", value = 4.5, timestamp = 70 },
+        }));
+        ILiveDatasetStore store = services.GetRequiredService<ILiveDatasetStore>();
+        LiveSnapshot snapshot = (await store.ReadSnapshotAsync(name, CancellationToken.None))!;
+        Assert.Equal(["b", "a", "c"], snapshot.Users);
+        Assert.Equal(["x", "y", "z"], snapshot.Items.Select(i => i.ItemId));
+        Assert.Equal([("b", "x", 4f, 30L), ("a", "y", 3f, 20L), ("c", "z", 4.5f, 70L)],
+            snapshot.Pairs.Select(p => (snapshot.Users[p.User], snapshot.Items[p.Item].ItemId, p.Label, p.Timestamp!.Value)));
+        SnapshotPair never = Assert.Single(snapshot.NeverRecommend);
+        Assert.Equal(("a", "x", -4f), (snapshot.Users[never.User], snapshot.Items[never.Item].ItemId, never.Label));
+        Assert.True(snapshot.AllTimed);
+        Assert.Equal((await GetAsync(client, name)).Version, snapshot.Version);
+    }
+
+    public static async Task A_batch_with_bad_records_is_refused_whole_naming_each_by_index_and_field(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name, new { feedbackTypes = new Dictionary<string, double> { ["click"] = 1, ["rating"] = 1 } });
+        DatasetView before = await GetAsync(client, name);
+        string body = $$"""
+            [
+              {"userId": "u1", "itemId": "i1", "type": "click"},
+              {"userId": "u1", "itemId": "i1", "type": "click"},
+              {"userId": "{{new string('u', 257)}}", "itemId": "i2", "type": "click"},
+              {"userId": "u\u0007", "itemId": "i2", "type": "click"},
+              {"userId": "u2", "itemId": "i/2", "type": "click"},
+              {"userId": "u2", "itemId": "i2", "type": "click", "value": "high"},
+              {"userId": 7, "itemId": "i2", "type": "click"},
+              {"userId": "u2", "itemId": "i2", "type": "view"},
+              {"userId": "u2", "itemId": "i2", "type": "rating"},
+              {"userId": "u2", "itemId": "i2", "type": "click", "timestamp": "yesterday"},
+              {"userId": "u2", "itemId": "i2", "type": "click", "colour": "red"},
+              "not an object",
+              {"itemId": "i3", "type": "click"}
+            ]
+            """;
+        HttpResponseMessage response = await client.PostAsync($"/datasets/{name}/feedback", new StringContent(body, Encoding.UTF8, "application/json"));
+        (long refused, List<(long At, string Field, string Message)> problems) = await RefusedAsync(response, "index");
+        Assert.Equal(12, refused);
+        Assert.Equal([(1L, ""), (2, "userId"), (3, "userId"), (4, "itemId"), (5, "value"), (6, "userId"), (7, "type"), (8, "value"), (9, "timestamp"), (10, "colour"), (11, ""), (12, "userId")],
+            problems.Select(p => (p.At, p.Field)));
+        Assert.Contains("256", problems[1].Message, StringComparison.Ordinal);
+        Assert.Contains("control", problems[2].Message, StringComparison.Ordinal);
+        DatasetView after = await GetAsync(client, name);
+        Assert.Equal((before.Version, 0L, 0L), (after.Version, after.Users!.Value, after.Feedback!.Value));
+    }
+
+    public static async Task Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name, new { autoCreateItems = false });
+        await OkAsync(PostAsync(client, name, "items", new[] { new { itemId = "known" } }));
+        HttpResponseMessage response = await ImportAsync(client, name, "feedback", "userId,itemId,rating\nu,known,4\nu,unknown,3\n");
+        Assert.Equal([(3L, "itemId")], (await RefusedAsync(response, "line")).Problems.Select(p => (p.At, p.Field)));
+        DatasetView view = await GetAsync(client, name);
+        Assert.Equal((0L, 0L, 1L), (view.Feedback!.Value, view.Users!.Value, view.Items!.Value));
+    }
+
+    public static async Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name);
+        await OkAsync(ImportAsync(client, name, "feedback", "userId,itemId,rating\nkeep,me,5\n"));
+        DatasetView before = await GetAsync(client, name);
+        IEnumerable<string> pieces = new[] { "userId,itemId,rating\n" }.Concat(Enumerable.Range(0, 50).Select(i => string.Concat(Enumerable.Range(0, 100).Select(j => $"u{i},i{j},4\n"))));
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/datasets/{name}/import?kind=feedback") { Content = new BrokenContent(pieces, failAfter: 30) };
+        await Assert.ThrowsAnyAsync<Exception>(() => client.SendAsync(request));
+        // The server sees the body end early; once it has given up, nothing of the broken import is there.
+        DatasetView after = await GetAsync(client, name);
+        for (int i = 0; i < 50 && after.Version == before.Version; i++)
+        {
+            await Task.Delay(20);
+            after = await GetAsync(client, name);
+        }
+        Assert.Equal((before.Version, before.Feedback, before.Users), (after.Version, after.Feedback, after.Users));
+        Assert.Single(await ExportAsync(client, name, "feedback"));
+    }
+
+    public static async Task Concurrent_imports_into_one_data_set_both_commit_whole_and_the_counts_add_up(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name);
+        string Csv(string prefix) => "userId,itemId,rating\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"{prefix}{i % 300},i{i % 400},{1 + i % 5}\n"));
+        DatasetWriteResult[] results = await Task.WhenAll(
+            OkAsync(ImportAsync(client, name, "feedback", Csv("a"))),
+            OkAsync(ImportAsync(client, name, "feedback", Csv("b"))),
+            OkAsync(PostAsync(client, name, "feedback", Enumerable.Range(0, 500).Select(i => new { userId = $"c{i}", itemId = "i0", value = 3.0 }).ToArray())));
+        Assert.Equal([3000L, 3000, 500], results.Select(r => r.Inserted));
+        Assert.Equal(3, results.Select(r => r.Version).Distinct().Count());
+        DatasetView view = await GetAsync(client, name);
+        Assert.Equal((6500L, 1100L, 400L), (view.Feedback!.Value, view.Users!.Value, view.Items!.Value));
+        Assert.Equal(results.Max(r => r.Version), view.Version);
+    }
+
+    public static async Task Erasing_a_user_deletes_their_feedback_and_a_second_erase_answers_404(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name);
+        await OkAsync(ImportAsync(client, name, "feedback", "userId,itemId,rating,timestamp\nalice,a,4,100\nbob,a,3,200\nalice,b,5,300\n"));
+        HttpResponseMessage erase = await client.DeleteAsync($"/datasets/{name}/users/alice");
+        Assert.Equal(HttpStatusCode.OK, erase.StatusCode);
+        ErasedUserView erased = (await erase.Content.ReadFromJsonAsync<ErasedUserView>(ApiHost.Json))!;
+        Assert.Equal(2, erased.FeedbackErased);
+        List<JsonElement> left = await ExportAsync(client, name, "feedback");
+        Assert.Equal(["bob"], left.Select(e => e.GetProperty("userId").GetString()));
+        DatasetView view = await GetAsync(client, name);
+        Assert.Equal((1L, 1L, 200L, erased.Version), (view.Users!.Value, view.Feedback!.Value, view.LastFeedbackAt!.Value, view.Version!.Value));
+        Assert.Equal(HttpStatusCode.NotFound, (await client.DeleteAsync($"/datasets/{name}/users/alice")).StatusCode);
+        // The user can come back as new.
+        await OkAsync(ImportAsync(client, name, "feedback", "userId,itemId,rating\nalice,c,2\n"));
+        Assert.Equal(2, (await GetAsync(client, name)).Users);
     }
 }
 
