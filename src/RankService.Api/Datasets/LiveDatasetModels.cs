@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace RankService.Api.Datasets;
 
@@ -15,8 +16,10 @@ public sealed record LiveDatasetSettings(IReadOnlyDictionary<string, double>? Fe
 
     public static readonly LiveDatasetSettings Default = new(new Dictionary<string, double> { [RatingType] = 1 }, true);
 
+    [JsonIgnore]
     public IReadOnlyDictionary<string, double> Types => FeedbackTypes ?? Default.FeedbackTypes!;
 
+    [JsonIgnore]
     public bool CreatesItems => AutoCreateItems ?? true;
 }
 

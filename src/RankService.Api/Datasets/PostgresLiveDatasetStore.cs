@@ -10,7 +10,8 @@ namespace RankService.Api.Datasets;
 /// locks its data set's row (writes to one data set queue; other data sets and snapshot reads go on), binary-COPYs its
 /// records into a staging table of its own transaction, then resolves ids and inserts them in set-based statements: an
 /// import of millions of rows is a few statements, and a refused or broken-off one leaves nothing behind. Snapshots
-/// and exports read in one REPEATABLE READ transaction.
+/// and exports read in one REPEATABLE READ transaction. Feedback is indexed by (data set, insertion order) only, the
+/// order snapshots read it in; erasing a user scans their data set's feedback rather than slowing every import.
 /// </summary>
 public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
 {
@@ -216,7 +217,7 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
             {
                 return null;
             }
-            long erased = await ExecuteAsync(connection, transaction, $"DELETE FROM {_s}.feedback WHERE user_key = @key", cancellationToken, ("key", key));
+            long erased = await ExecuteAsync(connection, transaction, $"DELETE FROM {_s}.feedback WHERE ds = @ds AND user_key = @key", cancellationToken, ("ds", ds.Key), ("key", key));
             await ExecuteAsync(connection, transaction, $"""
                 UPDATE {_s}.datasets SET version = version + 1, users = users - 1, feedback = feedback - @erased,
                     last_feedback_at = (SELECT max(ts) FROM {_s}.feedback WHERE ds = @ds) WHERE key = @ds
@@ -353,9 +354,8 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
                 key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ds bigint NOT NULL, id text NOT NULL, title text, categories text,
                 hidden boolean NOT NULL DEFAULT false, ts bigint, labels text, UNIQUE(ds, id));
             CREATE TABLE IF NOT EXISTS {_s}.feedback(
-                seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ds bigint NOT NULL, user_key bigint NOT NULL, item_key bigint NOT NULL,
+                seq bigint GENERATED ALWAYS AS IDENTITY, ds bigint NOT NULL, user_key bigint NOT NULL, item_key bigint NOT NULL,
                 type text NOT NULL, value double precision, ts bigint);
-            CREATE INDEX IF NOT EXISTS feedback_user ON {_s}.feedback(user_key);
             CREATE INDEX IF NOT EXISTS feedback_ds ON {_s}.feedback(ds, seq);
             """, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
