@@ -4,9 +4,10 @@ using RankService.Ranking.Checkpoints;
 namespace RankService.Cli;
 
 /// <summary>
-/// <c>export-embeddings</c>: writes a checkpoint's user and item vectors with their raw ids, for a vector database or
-/// Python. Per side: <c>{side}.csv</c> (<c>id,v0..v{d-1}</c>, items also <c>bias</c>), <c>{side}.npy</c> (float32
-/// (n, d)) with <c>{side}.ids.npy</c> (int64 (n,), same row order), and <c>items.bias.npy</c> when the model has one.
+/// <c>export-embeddings</c>: writes a checkpoint's user and item vectors with their ids, for a vector database or
+/// Python. Per side: <c>{side}.csv</c> (<c>id,v0..v{d-1}</c>, ids as text, items also <c>bias</c>), <c>{side}.npy</c>
+/// (float32 (n, d)) with <c>{side}.ids.npy</c> (int64 (n,), same row order) when every id is an integer, else
+/// <c>{side}.ids.json</c> (a JSON array of strings), and <c>items.bias.npy</c> when the model has one.
 /// </summary>
 internal static class ExportEmbeddingsCommand
 {
@@ -17,7 +18,7 @@ internal static class ExportEmbeddingsCommand
 
     public static Command Create()
     {
-        var command = new Command("export-embeddings", "Export a checkpoint's user and item vectors with raw ids as CSV and NumPy .npy.");
+        var command = new Command("export-embeddings", "Export a checkpoint's user and item vectors with their ids as CSV and NumPy .npy (ids as .ids.npy when all are integers, else .ids.json).");
         foreach (Option option in new Option[] { Checkpoint, Out, Format, Side })
         {
             command.Options.Add(option);
@@ -62,7 +63,16 @@ internal static class ExportEmbeddingsCommand
                 if (format is "npy" or "both")
                 {
                     AtomicFile.Write(Path.Combine(outFolder, name + ".npy"), stream => EmbeddingExport.WriteNpy(stream, table));
-                    AtomicFile.Write(Path.Combine(outFolder, name + ".ids.npy"), stream => EmbeddingExport.WriteIdsNpy(stream, table.Ids));
+                    if (table.IntegerIds is { } integers)
+                    {
+                        AtomicFile.Write(Path.Combine(outFolder, name + ".ids.npy"), stream => EmbeddingExport.WriteIdsNpy(stream, integers));
+                    }
+                    else
+                    {
+                        // int64 cannot hold ids like "sku-88412": the row order goes to JSON text instead.
+                        AtomicFile.Write(Path.Combine(outFolder, name + ".ids.json"), stream => EmbeddingExport.WriteIdsJson(stream, table.Ids));
+                        Console.WriteLine($"{name}: ids are not all integers, so they are in {name}.ids.json (no {name}.ids.npy).");
+                    }
                     if (table.Bias is { } bias)
                     {
                         AtomicFile.Write(Path.Combine(outFolder, name + ".bias.npy"), stream => EmbeddingExport.WriteNpyFloats(stream, bias, [table.Rows]));

@@ -156,8 +156,8 @@ public sealed class JobsPageTests(Chromium chromium) : IClassFixture<Chromium>, 
         IReadOnlyList<string> titles = await page.Locator("#ranking-list li .title").AllTextContentsAsync();
         Assert.Equal(ranking.Items.Select(i => i.Title), titles);
         Assert.All(titles, t => Assert.False(string.IsNullOrWhiteSpace(t)));
-        IReadOnlyList<string> movieIds = await items.EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.movieId)");
-        Assert.Equal(ranking.Items.Select(i => i.MovieId.ToString(CultureInfo.InvariantCulture)), movieIds);
+        IReadOnlyList<string> itemIds = await items.EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.itemId)");
+        Assert.Equal(ranking.Items.Select(i => i.ItemId), itemIds);
 
         Assert.Empty(_consoleErrors);
     }

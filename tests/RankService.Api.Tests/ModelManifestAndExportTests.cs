@@ -47,7 +47,7 @@ public sealed class ModelManifestAndExportTests(TrainedService service) : IClass
             Assert.Equal(service.Job.Options.EmbeddingDim + 1 + (s == EmbeddingSide.Items ? 1 : 0), csv.Header.Length);
             ModelVectors.AssertMatches(checkpoint, s, csv.Ids, i => csv.Rows[i], csv.Bias);
         }
-        Assert.Equal(service.Data.Users.RawIds, checkpoint.Ids.UserIds);
+        Assert.Equal(service.Data.Users.Ids, checkpoint.Ids.UserIds);
     }
 
     [Fact]
@@ -76,7 +76,7 @@ public sealed class ModelManifestAndExportTests(TrainedService service) : IClass
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         ValidationProblemDetails problem = (await bad.Content.ReadFromJsonAsync<ValidationProblemDetails>())!;
         Assert.Contains("'users' or 'items'", problem.Errors["side"][0], StringComparison.Ordinal);
-        Assert.Contains("csv, npy, ids-npy, bias-npy", problem.Errors["format"][0], StringComparison.Ordinal);
+        Assert.Contains("csv, npy, ids-npy, ids-json, bias-npy", problem.Errors["format"][0], StringComparison.Ordinal);
 
         HttpResponseMessage userBias = await _client.GetAsync($"/models/{service.Job.Id}/embeddings?side=users&format=bias-npy");
         Assert.Equal(HttpStatusCode.BadRequest, userBias.StatusCode);

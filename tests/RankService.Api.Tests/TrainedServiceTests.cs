@@ -1,3 +1,4 @@
+using System.Globalization;
 using RankService.Ranking.Checkpoints;
 using RankService.Ranking.Data;
 using RankService.Ranking.Model;
@@ -9,11 +10,11 @@ public sealed class TrainedService() : ServiceFixture(trainFirst: new { dataset 
 {
     public RatingDataset Data { get; } = SyntheticMovieLens.Generate(ApiHost.Synthetic);
 
-    /// <summary>Raw ids of the movies a user rated.</summary>
-    public HashSet<long> Rated(long rawUser)
+    /// <summary>Ids of the movies a user rated.</summary>
+    public HashSet<string> Rated(long rawUser)
     {
         int user = Data.Users.ToIndex(rawUser);
-        return Data.Ratings.Where(r => r.User == user).Select(r => Data.Items.ToRaw(r.Item)).ToHashSet();
+        return Data.Ratings.Where(r => r.User == user).Select(r => Data.Items.ToId(r.Item)).ToHashSet();
     }
 }
 
@@ -59,15 +60,16 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
     public async Task A_ranking_leaves_out_rated_movies_and_is_sorted_by_score()
     {
         RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/5/ranking?k=20", ApiHost.Json))!;
-        Assert.Equal(5, ranking.UserId);
+        Assert.Equal("5", ranking.UserId);
         Assert.Equal(service.Job.Id, ranking.ModelJobId);
         Assert.Equal("synthetic", ranking.Dataset);
         Assert.Equal(Enumerable.Range(1, 20), ranking.Items.Select(i => i.Rank));
-        HashSet<long> rated = service.Rated(5);
-        Assert.DoesNotContain(ranking.Items, i => rated.Contains(i.MovieId));
+        HashSet<string> rated = service.Rated(5);
+        Assert.DoesNotContain(ranking.Items, i => rated.Contains(i.ItemId));
+        Assert.All(ranking.Items, i => Assert.Equal(long.Parse(i.ItemId, CultureInfo.InvariantCulture), i.MovieId));
         Assert.Equal(ranking.Items.Select(i => i.Score).OrderByDescending(s => s), ranking.Items.Select(i => i.Score));
-        Assert.Equal(20, ranking.Items.Select(i => i.MovieId).Distinct().Count());
-        Assert.All(ranking.Items, i => Assert.Equal(service.Data.Movies[service.Data.Items.ToIndex(i.MovieId)].Title, i.Title));
+        Assert.Equal(20, ranking.Items.Select(i => i.ItemId).Distinct().Count());
+        Assert.All(ranking.Items, i => Assert.Equal(service.Data.Catalogue[service.Data.Items.ToIndex(i.ItemId)].Title, i.Title));
     }
 
     [Fact]
@@ -75,9 +77,9 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
     {
         using LoadedCheckpoint checkpoint = CheckpointStore.Load(Path.Combine(service.Host.ArtifactsRoot, "jobs", service.Job.Id, "checkpoints", "best.manifest.json"));
         using var reference = new ModelScorer(checkpoint.Model); // the torch forward pass, not the serving fast path
-        HashSet<long> rated = service.Rated(7);
+        HashSet<string> rated = service.Rated(7);
         var scores = new float[reference.ItemCount];
-        reference.Score([checkpoint.Ids.UserIds.ToList().IndexOf(7)], scores);
+        reference.Score([checkpoint.Ids.UserIds.ToList().IndexOf("7")], scores);
         var expected = Enumerable.Range(0, scores.Length)
             .Where(i => !rated.Contains(checkpoint.Ids.ItemIds[i]))
             .OrderByDescending(i => scores[i]).ThenBy(i => i)
@@ -85,7 +87,7 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
             .ToList();
 
         RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>("/users/7/ranking?k=15", ApiHost.Json))!;
-        Assert.Equal(expected.Select(i => checkpoint.Ids.ItemIds[i]), ranking.Items.Select(i => i.MovieId));
+        Assert.Equal(expected.Select(i => checkpoint.Ids.ItemIds[i]), ranking.Items.Select(i => i.ItemId));
         Assert.All(ranking.Items.Zip(expected), p => Assert.Equal(scores[p.Second], p.First.Score, 1e-5));
     }
 
@@ -96,7 +98,7 @@ public sealed class TrainedServiceTests(TrainedService service) : IClassFixture<
         RankingResponse ranking = (await _client.GetFromJsonAsync<RankingResponse>($"/users/5/ranking?k={catalogue}&includeSeen=true", ApiHost.Json))!;
         Assert.Equal(catalogue, ranking.Items.Count);
         Assert.True(ranking.IncludeSeen);
-        Assert.Subset(ranking.Items.Select(i => i.MovieId).ToHashSet(), service.Rated(5));
+        Assert.Subset(ranking.Items.Select(i => i.ItemId).ToHashSet(), service.Rated(5));
     }
 
     [Fact]

@@ -10,7 +10,7 @@ internal static class TestData
         var users = new IdMap(rows.Select(r => r.User));
         var items = new IdMap(rows.Select(r => r.Item));
         Rating[] ratings = rows.Select(r => new Rating(users.ToIndex(r.User), items.ToIndex(r.Item), r.Rating, r.Time)).ToArray();
-        Movie[] movies = items.RawIds.Select(id => new Movie(id, $"Movie {id}", [])).ToArray();
+        Item[] movies = items.Ids.Select(id => new Item(id, $"Movie {id}", [])).ToArray();
         return new RatingDataset("test", MovieLensFormat.Csv, users, items, ratings, movies, "fingerprint");
     }
 

@@ -8,6 +8,7 @@ using Microsoft.Net.Http.Headers;
 using RankService.Api.Datasets;
 using RankService.Api.Extensions;
 using RankService.Api.Options;
+using RankService.Api.Serving;
 
 namespace RankService.Api.Apis;
 
@@ -356,7 +357,7 @@ public static partial class DatasetsApi
     }
 
     public static async Task<Results<Ok<ErasedUserView>, ProblemHttpResult>> EraseUser(string name, string userId, ILiveDatasetStore store,
-        IOptions<DataOptions> data, CancellationToken cancellationToken)
+        ModelRegistry registry, IOptions<DataOptions> data, CancellationToken cancellationToken)
     {
         if (await FindLive(name, store, data.Value, cancellationToken) is null)
         {
@@ -371,8 +372,10 @@ public static partial class DatasetsApi
                 Status = StatusCodes.Status404NotFound,
             });
         }
+        // Committed first, then forgotten: a ranking in between still answers from the model, never after this returns.
+        int forgotten = registry.Find(name)?.Forget(userId) == true ? 1 : 0;
         LiveDatasetInfo after = (await store.FindAsync(name, cancellationToken))!;
-        return TypedResults.Ok(new ErasedUserView(name, userId, erased, after.Version, 0));
+        return TypedResults.Ok(new ErasedUserView(name, userId, erased, after.Version, forgotten));
     }
 
     /// <summary>Why <paramref name="name"/> cannot name a live data set; null when it can.</summary>

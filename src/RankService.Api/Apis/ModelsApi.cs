@@ -65,7 +65,7 @@ public static class ModelsApi
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
-            .WithDescription("`side=users|items`, `format=csv|npy|ids-npy|bias-npy`. `csv`: header `id,v0,...,v{d-1}` (plus `bias` for items when the model has an item bias), one row per raw MovieLens id. `npy`: the vectors as a NumPy float32 array of shape (n, d); its row i belongs to row i of `ids-npy`, the raw ids as an int64 array of shape (n,) (`bias-npy`: the item biases, float32 (n,)). With the `dot` head a score is user . item + bias. 400 for an unknown side or format, 404 for an unknown job, 409 for a job without a usable checkpoint.");
+            .WithDescription("`side=users|items`, `format=csv|npy|ids-npy|ids-json|bias-npy`. `csv`: header `id,v0,...,v{d-1}` (plus `bias` for items when the model has an item bias), one row per id, ids as text. `npy`: the vectors as a NumPy float32 array of shape (n, d); its row i belongs to row i of `ids-json`, the ids as a JSON array of strings, and of `ids-npy`, the ids as an int64 array of shape (n,), which exists only when every id is an integer (MovieLens; otherwise a 400) (`bias-npy`: the item biases, float32 (n,)). With the `dot` head a score is user . item + bias. 400 for an unknown side or format, 404 for an unknown job, 409 for a job without a usable checkpoint.");
 
         api.MapDelete("/{id}", DeleteModel)
             .WithName("DeleteModel")
@@ -138,7 +138,7 @@ public static class ModelsApi
         }
         if (errors.Count > 0)
         {
-            return TypedResults.ValidationProblem(errors, detail: "Ask for side=users|items and format=csv|npy|ids-npy|bias-npy.");
+            return TypedResults.ValidationProblem(errors, detail: "Ask for side=users|items and format=csv|npy|ids-npy|ids-json|bias-npy.");
         }
         if (FindModel(id, store, out JobRecord? record) is { } problem)
         {
@@ -163,6 +163,13 @@ public static class ModelsApi
                 Status = StatusCodes.Status409Conflict,
             });
         }
+        if (format == "ids-npy" && table.IntegerIds is null)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["format"] = [$"ids-npy holds integer ids, and job {id}'s {side} ids are not all integers; ask for format=ids-json or csv."],
+            });
+        }
         using var buffer = new MemoryStream();
         switch (format)
         {
@@ -173,14 +180,18 @@ public static class ModelsApi
                 EmbeddingExport.WriteNpy(buffer, table);
                 break;
             case "ids-npy":
-                EmbeddingExport.WriteIdsNpy(buffer, table.Ids);
+                EmbeddingExport.WriteIdsNpy(buffer, table.IntegerIds!);
+                break;
+            case "ids-json":
+                EmbeddingExport.WriteIdsJson(buffer, table.Ids);
                 break;
             default:
                 EmbeddingExport.WriteNpyFloats(buffer, table.Bias!, [table.Rows]);
                 break;
         }
-        string name = $"{id}-{side}{(format == "csv" ? ".csv" : format == "npy" ? ".npy" : "." + format[..^4] + ".npy")}";
-        return TypedResults.File(buffer.ToArray(), format == "csv" ? "text/csv" : "application/octet-stream", name);
+        string name = $"{id}-{side}{format switch { "csv" => ".csv", "npy" => ".npy", "ids-json" => ".ids.json", _ => "." + format[..^4] + ".npy" }}";
+        string contentType = format switch { "csv" => "text/csv", "ids-json" => "application/json", _ => "application/octet-stream" };
+        return TypedResults.File(buffer.ToArray(), contentType, name);
     }
 
     public static Ok<IReadOnlyList<ModelView>> ListModels(JobStore store, ModelRegistry registry)
@@ -224,7 +235,7 @@ public static class ModelsApi
         return TypedResults.Ok(ToView(record, serving: true));
     }
 
-    private static readonly string[] EmbeddingFormats = ["csv", "npy", "ids-npy", "bias-npy"];
+    private static readonly string[] EmbeddingFormats = ["csv", "npy", "ids-npy", "ids-json", "bias-npy"];
 
     /// <summary>Null when <paramref name="id"/> names a job with a model; else the 404 or 409 to answer.</summary>
     private static ProblemDetails? FindModel(string id, JobStore store, out JobRecord? record)

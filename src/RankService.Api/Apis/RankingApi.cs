@@ -8,14 +8,14 @@ using RankService.Api.Serving;
 namespace RankService.Api.Apis;
 
 /// <summary>The answer of <c>GET /users/{id}/ranking</c>.</summary>
-/// <param name="UserId">Raw MovieLens user id.</param>
+/// <param name="UserId">The user id as the data set spells it.</param>
 /// <param name="Dataset">The data set whose serving model ranked.</param>
 /// <param name="ModelJobId">The job that trained the model that produced this ranking.</param>
-/// <param name="IncludeSeen">Whether movies the user already rated could appear.</param>
-/// <param name="Items">Best first.</param>
-public sealed record RankingResponse(long UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedMovie> Items);
+/// <param name="IncludeSeen">Whether items the user already rated could appear.</param>
+/// <param name="Items">Best first; never a hidden item nor one of the user's never-recommend items.</param>
+public sealed record RankingResponse(string UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedItem> Items);
 
-/// <summary><c>/users/{id}/ranking</c>: the top k movies for a user from the serving model.</summary>
+/// <summary><c>/users/{id}/ranking</c>: the top k items for a user from the serving model.</summary>
 public static class RankingApi
 {
     public static IEndpointRouteBuilder MapRankingApi(this IEndpointRouteBuilder app)
@@ -23,8 +23,8 @@ public static class RankingApi
         app.MapGet("/users/{id}/ranking", GetRanking)
             .WithTags("Ranking")
             .WithName("GetRanking")
-            .WithSummary("Rank movies for a user")
-            .WithDescription("The top `k` movies (1 to the catalogue size, default 10) for a raw MovieLens user id, from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Movies the user already rated are left out unless `includeSeen=true`. 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
+            .WithSummary("Rank items for a user")
+            .WithDescription("The top `k` items (1 to the catalogue size, default 10) for a user id as the data set spells it (MovieLens ids are their decimal strings), from the serving model of `dataset` (default: the data set of the model activated last, else the configured default data set). Items the user already rated are left out unless `includeSeen=true`; hidden items and the user's never-recommend items always are. Items are named by `itemId`, and also by the number `movieId` when the data set's item ids are all integers (MovieLens). 404 for a user the model does not know; 503 when no model has been trained for the data set yet.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app)
@@ -38,11 +38,12 @@ public static class RankingApi
     {
         DataOptions d = data.Value;
         string name = dataset ?? registry.LastActivatedDataset ?? d.DefaultDataset;
-        if (dataset is not null && !d.IsKnown(dataset))
+        // A live data set is rankable once a model of it serves (no database query on this path).
+        if (dataset is not null && !d.IsKnown(dataset) && registry.Find(dataset) is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
+                ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}; a live data set once a model trained on it serves."],
             });
         }
         if (k < 1 && registry.Find(name) is null)
@@ -69,16 +70,16 @@ public static class RankingApi
             });
         }
         want = Math.Min(want, model.ItemCount);
-        if (!Ranker.TryFindUser(model, id, out long userId, out int user))
+        if (!model.TryGetUser(id, out int user))
         {
             return TypedResults.Problem(new ProblemDetails
             {
                 Title = "User not found",
-                Detail = $"User '{Echo.Of(id)}' is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on; user ids are matched as the data set spells them (digits only, as in 42).",
+                Detail = $"User '{Echo.Of(id)}' is not in the data set '{name}' that the serving model (job {model.JobId}) was trained on; user ids are matched exactly as the data set spells them (MovieLens: digits only, as in 42).",
                 Status = StatusCodes.Status404NotFound,
             });
         }
         // A swap meanwhile is harmless: this model's precomputed arrays stay valid after it is retired.
-        return TypedResults.Ok(new RankingResponse(userId, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
+        return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Ranker.TopK(model, user, want, includeSeen)));
     }
 }

@@ -29,7 +29,8 @@ public static class JobsExtensions
         services.AddSingleton<JobStore>();
         services.AddSingleton<JobCancellations>();
         services.AddSingleton<JobService>();
-        services.AddSingleton<IDatasetProvider, MovieLensDatasetProvider>();
+        services.AddSingleton<MovieLensDatasetProvider>();
+        services.AddSingleton<IDatasetProvider, Datasets.LiveDatasetProvider>();
         services.AddHttpClient(nameof(MovieLensDatasetProvider), c => c.Timeout = TimeSpan.FromMinutes(10));
         services.AddTransient<TrainingJob>();
 

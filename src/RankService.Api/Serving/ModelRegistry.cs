@@ -152,7 +152,7 @@ public sealed class ModelRegistry : IDisposable
         try
         {
             SeenItems? seen = CheckpointStore.LoadSeen(path, checkpoint.Manifest);
-            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen);
+            var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, CheckpointStore.LoadNeverRecommend(path, checkpoint.Manifest));
             _logger.LogInformation("Loaded job {JobId}'s model for {Dataset}: {Users} users, {Items} items", record.Id, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
             return model;
         }

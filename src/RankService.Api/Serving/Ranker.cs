@@ -1,18 +1,23 @@
+using System.Text.Json.Serialization;
 using RankService.Ranking.Model;
 
 namespace RankService.Api.Serving;
 
-/// <summary>One ranked movie.</summary>
+/// <summary>One ranked item.</summary>
 /// <param name="Rank">1 for the best.</param>
-/// <param name="MovieId">Raw MovieLens movie id.</param>
-/// <param name="Title">Title from the data set's movies file (empty when it had none).</param>
+/// <param name="ItemId">The item id as the data set spells it.</param>
+/// <param name="MovieId">The same id as a number, on data sets whose item ids are all integers (MovieLens,
+/// synthetic), so clients written for integer ids keep working; left out otherwise.</param>
+/// <param name="Title">The item's title (empty when the data set has none).</param>
 /// <param name="Score">The model's score; higher ranks first.</param>
-public sealed record RankedMovie(int Rank, long MovieId, string Title, float Score);
+public sealed record RankedItem(int Rank, string ItemId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? MovieId, string Title, float Score);
 
 /// <summary>
 /// Top-k over the whole catalogue for one user: one SIMD matrix-vector product over the precomputed item vectors
-/// (<see cref="PrecomputedScorer"/>), then <see cref="TopK.Select"/> skipping the user's seen items. Score and
-/// index buffers are per thread and reused, so a request allocates only its answer and takes no lock.
+/// (<see cref="PrecomputedScorer"/>), then <see cref="TopK.Select"/> skipping the user's seen items, hidden items and
+/// the user's never-recommend items. Score, index and exclusion buffers are per thread and reused, so a request
+/// allocates only its answer and takes no lock.
 /// </summary>
 public static class Ranker
 {
@@ -22,37 +27,73 @@ public static class Ranker
     [ThreadStatic]
     private static int[]? t_top;
 
-    /// <summary>
-    /// The user whose raw id is spelt exactly <paramref name="rawId"/>, as the data set spells its ids (plain decimal
-    /// digits, no sign, no leading zero, no spaces): "001", "+1" and " 1" are not user 1. One rule for every route.
-    /// </summary>
-    public static bool TryFindUser(ServingModel model, string rawId, out long id, out int index)
-    {
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(rawId);
-        id = 0;
-        index = -1;
-        return long.TryParse(rawId, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id)
-            && string.Equals(id.ToString(System.Globalization.CultureInfo.InvariantCulture), rawId, StringComparison.Ordinal)
-            && model.TryGetUser(id, out index);
-    }
+    [ThreadStatic]
+    private static int[]? t_excluded;
 
-    /// <summary>The user's top <paramref name="k"/> movies, best first (ties: lower item index first).</summary>
-    public static RankedMovie[] TopK(ServingModel model, int user, int k, bool includeSeen)
+    [ThreadStatic]
+    private static int[]? t_merged;
+
+    /// <summary>
+    /// The user's top <paramref name="k"/> items, best first (ties: lower item index first). Hidden items and the
+    /// user's never-recommend items are never returned; seen items only with <paramref name="includeSeen"/>.
+    /// </summary>
+    public static RankedItem[] TopK(ServingModel model, int user, int k, bool includeSeen)
     {
         ArgumentNullException.ThrowIfNull(model);
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
         model.Scorer.ScoreUser(user, scores);
-        ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
-        int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), seen, k, top);
+        ReadOnlySpan<int> excluded = Excluded(model, user, includeSeen);
+        int count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, k, top);
 
-        var ranked = new RankedMovie[count];
+        var ranked = new RankedItem[count];
         for (int r = 0; r < count; r++)
         {
             int item = top[r];
-            ranked[r] = new RankedMovie(r + 1, model.Ids.ItemIds[item], model.Ids.Titles[item], scores[item]);
+            ranked[r] = new RankedItem(r + 1, model.Ids.ItemIds[item], model.ItemNumbers?[item], model.Ids.Titles[item], scores[item]);
         }
         return ranked;
+    }
+
+    /// <summary>
+    /// Seen (unless included), hidden and never-recommend items as one ascending list. The common case (no hidden,
+    /// no never-recommend items) is the seen list itself, without a copy. Otherwise the span is a per-thread buffer,
+    /// valid until the next call on this thread.
+    /// </summary>
+    public static ReadOnlySpan<int> Excluded(ServingModel model, int user, bool includeSeen)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ReadOnlySpan<int> seen = includeSeen || model.Seen is null ? [] : model.Seen.For(user);
+        ReadOnlySpan<int> never = model.NeverRecommend(user);
+        ReadOnlySpan<int> hidden = model.HiddenSpan;
+        if (hidden.IsEmpty && never.IsEmpty)
+        {
+            return seen;
+        }
+        int most = seen.Length + never.Length + hidden.Length;
+        int[] first = t_merged is { } m && m.Length >= most ? m : t_merged = new int[Math.Max(most, 64)];
+        int[] union = t_excluded is { } e && e.Length >= most ? e : t_excluded = new int[Math.Max(most, 64)];
+        int count = Merge(seen, never, first);
+        return union.AsSpan(0, Merge(first.AsSpan(0, count), hidden, union));
+    }
+
+    /// <summary>The union of two ascending lists, ascending, duplicates kept once; returns its length.</summary>
+    private static int Merge(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> into)
+    {
+        int i = 0, j = 0, n = 0;
+        while (i < a.Length || j < b.Length)
+        {
+            int next = j >= b.Length || (i < a.Length && a[i] <= b[j]) ? a[i] : b[j];
+            while (i < a.Length && a[i] == next)
+            {
+                i++;
+            }
+            while (j < b.Length && b[j] == next)
+            {
+                j++;
+            }
+            into[n++] = next;
+        }
+        return n;
     }
 }

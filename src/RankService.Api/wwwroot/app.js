@@ -647,9 +647,9 @@
   function renderRanking(r) {
     $('#ranking-caption').textContent =
       `Top ${r.items.length} for user ${r.userId} on ${r.dataset}, from the model of job ${r.modelJobId}${r.includeSeen ? ', rated movies included' : ', rated movies left out'}.`;
-    $('#ranking-list').replaceChildren(...r.items.map(item => el('li', { 'data-movie-id': item.movieId },
-      el('span', { class: 'title', text: item.title || `(movie ${item.movieId})` }),
-      el('span', { class: 'movie-id', text: `#${item.movieId}` }),
+    $('#ranking-list').replaceChildren(...r.items.map(item => el('li', { 'data-item-id': item.itemId },
+      el('span', { class: 'title', text: item.title || `(item ${item.itemId})` }),
+      el('span', { class: 'movie-id', text: `#${item.itemId}` }),
       el('span', { class: 'score', text: fixed(item.score, 3) }))));
     const result = $('#ranking-result');
     result.dataset.userId = String(r.userId);

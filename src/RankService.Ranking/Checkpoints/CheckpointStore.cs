@@ -35,6 +35,22 @@ public static class CheckpointStore
     public static (string File, string Sha256) SaveSeen(string folder, SeenItems seen) =>
         SaveContentAddressed(folder, "seen", ".bin", seen.ToBytes());
 
+    /// <summary>Writes the never-recommend lists once per folder (content-addressed); returns its file name and hash.</summary>
+    public static (string File, string Sha256) SaveNeverRecommend(string folder, IReadOnlyDictionary<int, int[]> lists) =>
+        SaveContentAddressed(folder, "never", ".bin", NeverRecommendLists.ToBytes(lists));
+
+    /// <summary>Reads and verifies the never-recommend lists a manifest names; empty when the checkpoint has none.</summary>
+    public static IReadOnlyDictionary<int, int[]> LoadNeverRecommend(string manifestPath, CheckpointManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        if (manifest.NeverRecommendFile is null || manifest.NeverRecommendSha256 is null)
+        {
+            return new Dictionary<int, int[]>();
+        }
+        string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
+        return NeverRecommendLists.FromBytes(ReadChecked(folder, manifest.NeverRecommendFile, manifest.NeverRecommendSha256));
+    }
+
     /// <summary>Writes <c>{prefix}-{sha}{extension}</c> unless an intact copy is already there.</summary>
     private static (string File, string Sha256) SaveContentAddressed(string folder, string prefix, string extension, byte[] bytes)
     {
@@ -105,9 +121,9 @@ public static class CheckpointStore
         {
             throw new CheckpointException($"Checkpoint manifest '{manifestPath}' is not valid JSON: {e.Message}", e);
         }
-        if (manifest.Format != CheckpointManifest.CurrentFormat)
+        if (manifest.Format is not (1 or CheckpointManifest.CurrentFormat))
         {
-            throw new CheckpointException($"Checkpoint '{manifestPath}' has format {manifest.Format}; this version reads format {CheckpointManifest.CurrentFormat}.");
+            throw new CheckpointException($"Checkpoint '{manifestPath}' has format {manifest.Format}; this version reads formats 1 and {CheckpointManifest.CurrentFormat}.");
         }
         string folder = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;
         byte[] ids = ReadChecked(folder, manifest.IdsFile, manifest.IdsSha256);
@@ -116,9 +132,25 @@ public static class CheckpointStore
         {
             ReadChecked(folder, manifest.SeenFile, manifest.SeenSha256 ?? "");
         }
-        CheckpointIds idMap = JsonSerializer.Deserialize<CheckpointIds>(ids, Json)
-            ?? throw new CheckpointException($"Id map '{manifest.IdsFile}' is empty.");
-        if (idMap.UserIds.Count != manifest.Dataset.Users || idMap.ItemIds.Count != manifest.Dataset.Items)
+        if (manifest.NeverRecommendFile is not null)
+        {
+            ReadChecked(folder, manifest.NeverRecommendFile, manifest.NeverRecommendSha256 ?? "");
+        }
+        CheckpointIds idMap;
+        try
+        {
+            idMap = (manifest.Format == 1
+                    ? JsonSerializer.Deserialize<CheckpointIdsFormat1>(ids, Json)?.ToCurrent()
+                    : JsonSerializer.Deserialize<CheckpointIds>(ids, Json))
+                ?? throw new CheckpointException($"Id map '{manifest.IdsFile}' is empty.");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointException($"Id map '{manifest.IdsFile}' does not hold format {manifest.Format}'s ids: {e.Message}", e);
+        }
+        if (idMap.UserIds.Count != manifest.Dataset.Users || idMap.ItemIds.Count != manifest.Dataset.Items
+            || idMap.Titles.Count != idMap.ItemIds.Count || idMap.Categories?.Count is { } c && c != idMap.ItemIds.Count
+            || idMap.Hidden?.Count is { } h && h != idMap.ItemIds.Count || idMap.Timestamps?.Count is { } t && t != idMap.ItemIds.Count)
         {
             throw new CheckpointException($"Id map '{manifest.IdsFile}' does not match the manifest's user and item counts.");
         }
@@ -178,7 +210,7 @@ public static class CheckpointStore
 
 }
 
-/// <summary>A checkpoint loaded for scoring: manifest, raw ids and the model in eval mode. Dispose frees the model.</summary>
+/// <summary>A checkpoint loaded for scoring: manifest, ids and item metadata, and the model in eval mode. Dispose frees the model.</summary>
 public sealed record LoadedCheckpoint(CheckpointManifest Manifest, CheckpointIds Ids, TwoTowerModel Model, string ManifestPath) : IDisposable
 {
     public void Dispose() => Model.Dispose();

@@ -14,21 +14,25 @@ public enum EmbeddingSide
 }
 
 /// <summary>
-/// One side's vectors with their raw ids, row i belonging to <see cref="Ids"/>[i]. <see cref="Vectors"/> is row-major
+/// One side's vectors with their ids, row i belonging to <see cref="Ids"/>[i]. <see cref="Vectors"/> is row-major
 /// [rows, dim] float32: the model's <c>UserVectors</c>/<c>ItemVectors</c> (tower outputs). With the dot head a score is
 /// user . item + <see cref="Bias"/>[item]; with concat-mlp these are the first layer's halves, not dot-comparable.
 /// </summary>
-public sealed record EmbeddingTable(EmbeddingSide Side, IReadOnlyList<long> Ids, float[] Vectors, int Dim, float[]? Bias)
+public sealed record EmbeddingTable(EmbeddingSide Side, IReadOnlyList<string> Ids, float[] Vectors, int Dim, float[]? Bias)
 {
     public int Rows => Ids.Count;
+
+    /// <summary>The ids as int64 when every one is an integer (MovieLens, synthetic), the only case ids-npy can hold; else null.</summary>
+    public IReadOnlyList<long>? IntegerIds { get; } = EmbeddingExport.AsIntegers(Ids);
 
     public ReadOnlySpan<float> Row(int i) => Vectors.AsSpan(i * Dim, Dim);
 }
 
 /// <summary>
-/// Exports a checkpoint's vectors as CSV (<c>id,v0..v{d-1}[,bias]</c>) or NumPy <c>.npy</c> (format 1.0,
-/// little-endian, C order): vectors <c>&lt;f4</c> shape (n, d), raw ids <c>&lt;i8</c> shape (n,), item bias
-/// <c>&lt;f4</c> shape (n,), each its own file with rows in the same order.
+/// Exports a checkpoint's vectors as CSV (<c>id,v0..v{d-1}[,bias]</c>, ids as text, quoted where needed) or NumPy
+/// <c>.npy</c> (format 1.0, little-endian, C order): vectors <c>&lt;f4</c> shape (n, d), ids <c>&lt;i8</c> shape (n,)
+/// when they are all integers (else a JSON array of strings, <see cref="WriteIdsJson"/>), item bias <c>&lt;f4</c>
+/// shape (n,), each its own file with rows in the same order.
 /// </summary>
 public static class EmbeddingExport
 {
@@ -36,7 +40,7 @@ public static class EmbeddingExport
     public static EmbeddingTable Extract(LoadedCheckpoint checkpoint, EmbeddingSide side)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        IReadOnlyList<long> ids = side == EmbeddingSide.Users ? checkpoint.Ids.UserIds : checkpoint.Ids.ItemIds;
+        IReadOnlyList<string> ids = side == EmbeddingSide.Users ? checkpoint.Ids.UserIds : checkpoint.Ids.ItemIds;
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         Device device = checkpoint.Model.parameters().First().device;
@@ -74,7 +78,7 @@ public static class EmbeddingExport
         writer.WriteLine(line);
         for (int i = 0; i < table.Rows; i++)
         {
-            line.Clear().Append(table.Ids[i].ToString(CultureInfo.InvariantCulture));
+            line.Clear().Append(Data.Csv.Quote(table.Ids[i]));
             foreach (float v in table.Row(i))
             {
                 line.Append(',').Append(v.ToString("R", CultureInfo.InvariantCulture));
@@ -110,6 +114,29 @@ public static class EmbeddingExport
             }
             stream.Write(buffer, 0, 8 * count);
         }
+    }
+
+    /// <summary>The ids as a JSON array of strings (UTF-8), same row order as the vectors: the form for any ids.</summary>
+    public static void WriteIdsJson(Stream stream, IReadOnlyList<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        ArgumentNullException.ThrowIfNull(ids);
+        System.Text.Json.JsonSerializer.Serialize(stream, ids);
+    }
+
+    /// <summary>The ids as int64 when every one is a canonical integer (<see cref="Data.ExternalId.IsCanonicalInteger"/>); else null.</summary>
+    public static long[]? AsIntegers(IReadOnlyList<string> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var values = new long[ids.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!Data.ExternalId.IsCanonicalInteger(ids[i], out values[i]))
+            {
+                return null;
+            }
+        }
+        return values;
     }
 
     /// <summary>A float32 array of the given shape (C order).</summary>

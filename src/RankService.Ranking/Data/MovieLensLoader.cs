@@ -43,17 +43,16 @@ public static class MovieLensLoader
         RatingTable table = ReadRatings(Path.Combine(folder, MovieLensLayout.RatingsFile(format)), format, problems);
 
         string moviesPath = Path.Combine(folder, MovieLensLayout.MoviesFile(format));
-        Dictionary<long, Movie> movies = !File.Exists(moviesPath) ? [] : format switch
+        Dictionary<long, Item> movies = !File.Exists(moviesPath) ? [] : format switch
         {
             MovieLensFormat.Ml100k => ReadUItem(moviesPath, ReadUGenre(Path.Combine(folder, "u.genre")), problems),
             MovieLensFormat.Ml1m => ReadMoviesDat(moviesPath, problems),
             _ => ReadMoviesCsv(moviesPath, problems),
         };
-        var catalogue = new Movie[table.Items.Count];
+        var catalogue = new Item[table.Items.Count];
         for (int i = 0; i < catalogue.Length; i++)
         {
-            long raw = table.Items.ToRaw(i);
-            catalogue[i] = movies.TryGetValue(raw, out Movie? movie) ? movie : new Movie(raw, "", []);
+            catalogue[i] = movies.TryGetValue(table.Items.Integers![i], out Item? movie) ? movie : Item.Bare(table.Items.ToId(i));
         }
 
         string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
@@ -297,9 +296,9 @@ public static class MovieLensLoader
     }
 
     /// <summary>u.item: id|title|release date|video release date|IMDb URL|one 0/1 flag per genre.</summary>
-    private static Dictionary<long, Movie> ReadUItem(string path, string[] genreNames, LineProblems problems)
+    private static Dictionary<long, Item> ReadUItem(string path, string[] genreNames, LineProblems problems)
     {
-        var movies = new Dictionary<long, Movie>();
+        var movies = new Dictionary<long, Item>();
         var firstLine = new Dictionary<long, long>();
         ForEachTextLine(path, MovieLensFormat.Ml100k, problems, (line, number) =>
         {
@@ -318,15 +317,19 @@ public static class MovieLensLoader
                     default: return $"genre flag '{fields[5 + g]}' for {genreNames[g]} is not 0 or 1";
                 }
             }
-            return AddMovie(movies, firstLine, number, fields[0], fields[1], [.. genres]);
+            if (!TryParseReleaseDate(fields[2], out long? released))
+            {
+                return $"release date '{fields[2]}' is not a date like 01-Jan-1995";
+            }
+            return AddMovie(movies, firstLine, number, fields[0], fields[1], [.. genres], released);
         });
         return movies;
     }
 
     /// <summary>movies.dat: id::title::Genre1|Genre2.</summary>
-    private static Dictionary<long, Movie> ReadMoviesDat(string path, LineProblems problems)
+    private static Dictionary<long, Item> ReadMoviesDat(string path, LineProblems problems)
     {
-        var movies = new Dictionary<long, Movie>();
+        var movies = new Dictionary<long, Item>();
         var firstLine = new Dictionary<long, long>();
         ForEachTextLine(path, MovieLensFormat.Ml1m, problems, (line, number) =>
         {
@@ -339,9 +342,9 @@ public static class MovieLensLoader
     }
 
     /// <summary>movies.csv: header, then RFC-4180 records id,title,genres (titles with commas are quoted).</summary>
-    private static Dictionary<long, Movie> ReadMoviesCsv(string path, LineProblems problems)
+    private static Dictionary<long, Item> ReadMoviesCsv(string path, LineProblems problems)
     {
-        var movies = new Dictionary<long, Movie>();
+        var movies = new Dictionary<long, Item>();
         var firstLine = new Dictionary<long, long>();
         var fields = new List<string>();
         string? pending = null; // a record whose quoted field continues on the next line
@@ -385,8 +388,25 @@ public static class MovieLensLoader
     private static string[] SplitGenres(string genres) =>
         genres.Length == 0 || genres == MovieLensLayout.NoGenres ? [] : genres.Split('|');
 
-    private static string? AddMovie(Dictionary<long, Movie> movies, Dictionary<long, long> firstLine, long line,
-        string id, string title, string[] genres)
+    /// <summary>u.item's release date (dd-MMM-yyyy, midnight UTC) as Unix seconds; empty means unknown.</summary>
+    private static bool TryParseReleaseDate(string text, out long? released)
+    {
+        released = null;
+        if (text.Length == 0)
+        {
+            return true;
+        }
+        if (!DateTime.TryParseExact(text, "dd-MMM-yyyy", CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime date))
+        {
+            return false;
+        }
+        released = new DateTimeOffset(date, TimeSpan.Zero).ToUnixTimeSeconds();
+        return true;
+    }
+
+    private static string? AddMovie(Dictionary<long, Item> movies, Dictionary<long, long> firstLine, long line,
+        string id, string title, string[] genres, long? released = null)
     {
         if (!long.TryParse(id, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long raw))
         {
@@ -396,7 +416,7 @@ public static class MovieLensLoader
         {
             return $"movie id {raw} appears twice (first on line {firstLine[raw]})";
         }
-        movies.Add(raw, new Movie(raw, title, genres));
+        movies.Add(raw, new Item(ExternalId.Of(raw), title, genres, Timestamp: released));
         return null;
     }
 

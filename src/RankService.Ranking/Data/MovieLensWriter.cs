@@ -29,26 +29,26 @@ internal static class MovieLensWriter
         {
             case MovieLensFormat.Ml100k:
                 WriteRatings(data, Path.Combine(folder, "u.data"), "\t", v => Format(v, "0"));
-                WriteLines(Path.Combine(folder, "u.item"), Encoding.Latin1, null, data.Movies.Select(UItemLine));
+                WriteLines(Path.Combine(folder, "u.item"), Encoding.Latin1, null, data.Catalogue.Select(UItemLine));
                 WriteLines(Path.Combine(folder, "u.genre"), Encoding.Latin1, null,
                     MovieLensLayout.Ml100kGenres.Select((g, i) => $"{g}|{i}").Append(""));
-                WriteLines(Path.Combine(folder, "u.user"), Encoding.Latin1, null, data.Users.RawIds.Select(id =>
+                WriteLines(Path.Combine(folder, "u.user"), Encoding.Latin1, null, data.Users.Integers!.Select(id =>
                     Invariant($"{id}|{18 + id * 13 % 50}|{(id % 3 == 0 ? "F" : "M")}|{Occupations[id % Occupations.Length]}|{Zip(id)}")));
                 WriteLines(Path.Combine(folder, "u.info"), Encoding.Latin1, null,
                     [Invariant($"{data.UserCount} users"), Invariant($"{data.ItemCount} items"), Invariant($"{data.Ratings.Length} ratings")]);
                 break;
             case MovieLensFormat.Ml1m:
                 WriteRatings(data, Path.Combine(folder, "ratings.dat"), "::", v => Format(v, "0.#"));
-                WriteLines(Path.Combine(folder, "movies.dat"), Encoding.Latin1, null, data.Movies.Select(m =>
-                    Invariant($"{m.RawId}::{m.Title}::{string.Join('|', m.Genres)}")));
-                WriteLines(Path.Combine(folder, "users.dat"), Encoding.Latin1, null, data.Users.RawIds.Select(id =>
+                WriteLines(Path.Combine(folder, "movies.dat"), Encoding.Latin1, null, data.Catalogue.Select(m =>
+                    Invariant($"{m.Id}::{m.Title}::{string.Join('|', m.Categories)}")));
+                WriteLines(Path.Combine(folder, "users.dat"), Encoding.Latin1, null, data.Users.Integers!.Select(id =>
                     Invariant($"{id}::{(id % 3 == 0 ? "F" : "M")}::{Ml1mAgeGroups[id % Ml1mAgeGroups.Length]}::{id % 21}::{Zip(id)}")));
                 break;
             case MovieLensFormat.Csv:
                 WriteRatings(data, Path.Combine(folder, "ratings.csv"), ",", v => Format(v, "0.0"), MovieLensLayout.CsvRatingsHeader);
                 WriteLines(Path.Combine(folder, "movies.csv"), MovieLensLayout.StrictUtf8, MovieLensLayout.CsvMoviesHeader,
-                    data.Movies.Select(m => Invariant(
-                        $"{m.RawId},{Csv.Quote(m.Title)},{Csv.Quote(m.Genres.Count == 0 ? MovieLensLayout.NoGenres : string.Join('|', m.Genres))}")));
+                    data.Catalogue.Select(m => Invariant(
+                        $"{m.Id},{Csv.Quote(m.Title)},{Csv.Quote(m.Categories.Count == 0 ? MovieLensLayout.NoGenres : string.Join('|', m.Categories))}")));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(format), format, null);
@@ -57,13 +57,17 @@ internal static class MovieLensWriter
 
     private static void Validate(RatingDataset data, MovieLensFormat format)
     {
+        if (!data.Users.AllIntegers || !data.Items.AllIntegers)
+        {
+            throw new ArgumentException($"{format} files hold integer user and item ids; this data set has other ids.", nameof(data));
+        }
         foreach (Rating r in data.Ratings)
         {
             bool halfStar = r.Value >= 0.5f && r.Value <= 5f && r.Value * 2 == MathF.Round(r.Value * 2);
             if (!halfStar || (format == MovieLensFormat.Ml100k && r.Value != MathF.Round(r.Value)))
             {
                 throw new ArgumentException(
-                    $"Rating {r.Value} of user {data.Users.ToRaw(r.User)} cannot be written to {format}: " +
+                    $"Rating {r.Value} of user {data.Users.ToId(r.User)} cannot be written to {format}: " +
                     (format == MovieLensFormat.Ml100k ? "u.data holds whole stars 1..5." : "ratings are half stars 0.5..5."),
                     nameof(data));
             }
@@ -74,18 +78,18 @@ internal static class MovieLensWriter
             MovieLensFormat.Ml1m => ["::", "\n", "\r"],
             _ => [],
         };
-        foreach (Movie m in data.Movies)
+        foreach (Item m in data.Catalogue)
         {
             string? bad = forbidden.FirstOrDefault(s => m.Title.Contains(s, StringComparison.Ordinal));
             if (bad is not null)
             {
-                throw new ArgumentException($"Title '{m.Title}' of movie {m.RawId} contains '{bad}', which {format} uses as a separator.", nameof(data));
+                throw new ArgumentException($"Title '{m.Title}' of movie {m.Id} contains '{bad}', which {format} uses as a separator.", nameof(data));
             }
             if (format != MovieLensFormat.Csv && m.Title.Any(c => c > '\u00FF'))
             {
-                throw new ArgumentException($"Title '{m.Title}' of movie {m.RawId} has characters outside Latin-1, the encoding of {format}.", nameof(data));
+                throw new ArgumentException($"Title '{m.Title}' of movie {m.Id} has characters outside Latin-1, the encoding of {format}.", nameof(data));
             }
-            foreach (string genre in m.Genres)
+            foreach (string genre in m.Categories)
             {
                 bool ok = format == MovieLensFormat.Ml100k
                     ? Array.IndexOf(MovieLensLayout.Ml100kGenres, genre) >= 0
@@ -93,26 +97,28 @@ internal static class MovieLensWriter
                       && forbidden.All(s => !genre.Contains(s, StringComparison.Ordinal));
                 if (!ok)
                 {
-                    throw new ArgumentException($"Genre '{genre}' of movie {m.RawId} cannot be written to {format}.", nameof(data));
+                    throw new ArgumentException($"Genre '{genre}' of movie {m.Id} cannot be written to {format}.", nameof(data));
                 }
             }
         }
     }
 
     /// <summary>ml-100k lists genre flags in its fixed column order, so genres come back in that order.</summary>
-    private static string UItemLine(Movie m)
+    private static string UItemLine(Item m)
     {
         string year = m.Title.Length >= 6 && m.Title[^1] == ')' && m.Title[^6] == '(' ? m.Title[^5..^1] : "";
-        string release = year.Length == 4 && year.All(char.IsAsciiDigit) ? $"01-Jan-{year}" : "";
+        string release = m.Timestamp is { } released
+            ? DateTimeOffset.FromUnixTimeSeconds(released).ToString("dd-MMM-yyyy", CultureInfo.InvariantCulture)
+            : year.Length == 4 && year.All(char.IsAsciiDigit) ? $"01-Jan-{year}" : "";
         string url = "http://us.imdb.com/M/title-exact?" + Uri.EscapeDataString(m.Title);
-        IEnumerable<string> flags = MovieLensLayout.Ml100kGenres.Select(g => m.Genres.Contains(g) ? "1" : "0");
-        return Invariant($"{m.RawId}|{m.Title}|{release}||{url}|{string.Join('|', flags)}");
+        IEnumerable<string> flags = MovieLensLayout.Ml100kGenres.Select(g => m.Categories.Contains(g) ? "1" : "0");
+        return Invariant($"{m.Id}|{m.Title}|{release}||{url}|{string.Join('|', flags)}");
     }
 
     private static void WriteRatings(RatingDataset data, string path, string separator, Func<float, string> value, string? header = null)
     {
         IEnumerable<string> lines = data.Ratings.Select(r =>
-            Invariant($"{data.Users.ToRaw(r.User)}{separator}{data.Items.ToRaw(r.Item)}{separator}{value(r.Value)}{separator}{r.Timestamp}"));
+            Invariant($"{data.Users.ToId(r.User)}{separator}{data.Items.ToId(r.Item)}{separator}{value(r.Value)}{separator}{r.Timestamp}"));
         WriteLines(path, Encoding.ASCII, header, lines);
     }
 

@@ -161,8 +161,8 @@ public static class SyntheticMovieLens
         var users = new IdMap(Enumerable.Range(1, options.Users).Select(u => (long)u));
         var items = new IdMap(ratings.Select(r => (long)r.Item + 1));
         Rating[] dense = ratings.Select(r => r with { Item = items.ToIndex(r.Item + 1) }).ToArray();
-        int[] source = items.RawIds.Select(raw => (int)raw - 1).ToArray();
-        Movie[] movies = source.Select(i => new Movie(i + 1, Title(i + 1), movieGenres[i])).ToArray();
+        int[] source = items.Integers!.Select(raw => (int)raw - 1).ToArray();
+        Item[] movies = source.Select(i => new Item(ExternalId.Of(i + 1), Title(i + 1), movieGenres[i])).ToArray();
         var model = new SyntheticModel(userFactors, source.Select(i => itemFactors[i]).ToArray(),
             source.Select(i => itemBias[i]).ToArray(), (float)options.Affinity);
         string fingerprint = RatingFingerprint.Of(dense, users, items);

@@ -18,6 +18,8 @@ internal sealed class RunCheckpoints
     private string _idsSha = "";
     private string _seenFile = "";
     private string _seenSha = "";
+    private string? _neverFile;
+    private string? _neverSha;
 
     public RunCheckpoints(string runFolder, RatingDataset data, TrainingOptions options, TimeProvider clock)
     {
@@ -26,7 +28,7 @@ internal sealed class RunCheckpoints
         Directory.CreateDirectory(Folder);
         _options = options;
         _datasetFingerprint = data.Fingerprint;
-        _dataset = new DatasetInfo(data.Name, data.Format.ToString(), data.Fingerprint, data.UserCount, data.ItemCount, data.Ratings.Length);
+        _dataset = new DatasetInfo(data.Name, data.Format.ToString(), data.Fingerprint, data.UserCount, data.ItemCount, data.Ratings.Length, data.Version);
         BestPath = CheckpointStore.ManifestPath(Folder, "best");
         LastPath = CheckpointStore.ManifestPath(Folder, "last");
     }
@@ -35,12 +37,15 @@ internal sealed class RunCheckpoints
     public string BestPath { get; }
     public string LastPath { get; }
 
-    /// <summary>Saves the raw ids, titles and seen items that every checkpoint of this run refers to.</summary>
+    /// <summary>Saves the ids, item metadata, seen items and never-recommend lists every checkpoint of this run refers to.</summary>
     public void SaveDataFiles(RatingDataset data)
     {
-        (_idsFile, _idsSha) = CheckpointStore.SaveIds(Folder, new CheckpointIds(
-            data.Users.RawIds, data.Items.RawIds, data.Movies.Select(m => m.Title).ToArray()));
+        (_idsFile, _idsSha) = CheckpointStore.SaveIds(Folder, CheckpointIds.Of(data));
         (_seenFile, _seenSha) = CheckpointStore.SaveSeen(Folder, SeenItems.FromDataset(data));
+        if (data.NeverRecommend.Count > 0)
+        {
+            (_neverFile, _neverSha) = CheckpointStore.SaveNeverRecommend(Folder, data.NeverRecommend);
+        }
     }
 
     /// <summary>The epoch's weights as <c>last</c>, and as <c>best</c> too when it is the best so far.</summary>
@@ -84,5 +89,7 @@ internal sealed class RunCheckpoints
         IdsSha256 = _idsSha,
         SeenFile = _seenFile,
         SeenSha256 = _seenSha,
+        NeverRecommendFile = _neverFile,
+        NeverRecommendSha256 = _neverSha,
     };
 }

@@ -13,7 +13,7 @@ public class CheckpointStoreTests
         torch.manual_seed(5);
         var options = new ModelOptions { Head = head, EmbeddingDim = 4, HiddenSizes = head == ScoringHead.Dot ? [] : [6] };
         var model = new TwoTowerModel(3, 5, options);
-        (string idsFile, string idsSha) = CheckpointStore.SaveIds(folder, new CheckpointIds([11, 12, 13], [101, 102, 103, 104, 105], ["a", "b", "c", "d", "é, e"]));
+        (string idsFile, string idsSha) = CheckpointStore.SaveIds(folder, new CheckpointIds(["11", "12", "13"], ["101", "102", "103", "104", "105"], ["a", "b", "c", "d", "é, e"]));
         var manifest = new CheckpointManifest
         {
             Tag = "best",
@@ -52,7 +52,7 @@ public class CheckpointStoreTests
             Assert.Equal(3, loaded.Manifest.Epoch);
             Assert.Equal(0.25, loaded.Manifest.Validation["NDCG@10"]);
             Assert.Equal(head, loaded.Manifest.Training.Head);
-            Assert.Equal([101L, 102, 103, 104, 105], loaded.Ids.ItemIds);
+            Assert.Equal(["101", "102", "103", "104", "105"], loaded.Ids.ItemIds);
             Assert.Equal("é, e", loaded.Ids.Titles[4]);
         }
     }

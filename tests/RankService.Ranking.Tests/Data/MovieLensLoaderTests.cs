@@ -43,14 +43,14 @@ public sealed class MovieLensLoaderTests : IDisposable
 
         Assert.Equal("ml-100k", data.Name);
         Assert.Equal(MovieLensFormat.Ml100k, data.Format);
-        Assert.Equal([22L, 186, 196], data.Users.RawIds);
-        Assert.Equal([242L, 302, 377], data.Items.RawIds); // 999 has no rating, so it is not in the catalogue
+        Assert.Equal(["22", "186", "196"], data.Users.Ids);
+        Assert.Equal(["242", "302", "377"], data.Items.Ids); // 999 has no rating, so it is not in the catalogue
         Assert.Equal(
             [new Rating(2, 0, 3, 881250949), new Rating(1, 1, 3, 891717742), new Rating(0, 2, 1, 878887116), new Rating(2, 2, 5, 881250950)],
             data.Ratings);
-        Assert.Equal(["Café (1994)", "L.A. Confidential (1997)", "Heavyweights (1994)"], data.Movies.Select(m => m.Title));
-        Assert.Equal(["Crime", "Film-Noir", "Mystery", "Thriller"], data.Movies[1].Genres);
-        Assert.Equal(["Children's", "Comedy"], data.Movies[2].Genres);
+        Assert.Equal(["Café (1994)", "L.A. Confidential (1997)", "Heavyweights (1994)"], data.Catalogue.Select(m => m.Title));
+        Assert.Equal(["Crime", "Film-Noir", "Mystery", "Thriller"], data.Catalogue[1].Categories);
+        Assert.Equal(["Children's", "Comedy"], data.Catalogue[2].Categories);
         Assert.Equal(0, data.SkippedLines);
         Assert.Matches("^[0-9a-f]{64}$", data.Fingerprint);
     }
@@ -62,7 +62,7 @@ public sealed class MovieLensLoaderTests : IDisposable
         byte[] bytes = File.ReadAllBytes(Path.Combine(folder, "u.item"));
         Assert.Contains((byte)0xE9, bytes); // é as one Latin-1 byte, not UTF-8's C3 A9
 
-        Assert.Equal("Café (1994)", MovieLensLoader.Load(folder).Movies[0].Title);
+        Assert.Equal("Café (1994)", MovieLensLoader.Load(folder).Catalogue[0].Title);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class MovieLensLoaderTests : IDisposable
         TempFolder.Write(folder, "u.genre", ["none|0", "Noir|1", "Space|2", ""]);
         TempFolder.Write(folder, "u.item", ["10|Three Genres (2001)|01-Jan-2001||url|0|1|1"]);
 
-        Assert.Equal(["Noir", "Space"], MovieLensLoader.Load(folder).Movies[0].Genres);
+        Assert.Equal(["Noir", "Space"], MovieLensLoader.Load(folder).Catalogue[0].Categories);
     }
 
     [Fact]
@@ -87,12 +87,12 @@ public sealed class MovieLensLoaderTests : IDisposable
         RatingDataset data = MovieLensLoader.Load(folder);
 
         Assert.Equal(MovieLensFormat.Ml1m, data.Format);
-        Assert.Equal([1L, 2], data.Users.RawIds);
-        Assert.Equal([661L, 1193], data.Items.RawIds);
+        Assert.Equal(["1", "2"], data.Users.Ids);
+        Assert.Equal(["661", "1193"], data.Items.Ids);
         Assert.Equal([new Rating(0, 1, 5, 978300760), new Rating(0, 0, 3, 978302109), new Rating(1, 1, 4, 978298413)], data.Ratings);
-        Assert.Equal("Niño, El (1975)", data.Movies[1].Title);
-        Assert.Equal(["Animation", "Children's", "Musical"], data.Movies[0].Genres);
-        Assert.Equal(["Drama"], data.Movies[1].Genres);
+        Assert.Equal("Niño, El (1975)", data.Catalogue[1].Title);
+        Assert.Equal(["Animation", "Children's", "Musical"], data.Catalogue[0].Categories);
+        Assert.Equal(["Drama"], data.Catalogue[1].Categories);
     }
 
     [Fact]
@@ -113,10 +113,10 @@ public sealed class MovieLensLoaderTests : IDisposable
 
         Assert.Equal(MovieLensFormat.Csv, data.Format);
         Assert.Equal([4f, 3.5f, 0.5f, 5f], data.Ratings.Select(r => r.Value));
-        Assert.Equal("Grumpier Old Men, The (1995)", data.Movies[1].Title);
-        Assert.Equal(["Comedy", "Romance"], data.Movies[1].Genres);
-        Assert.Equal("\"Great Performances\" Cats, The (1998)", data.Movies[2].Title);
-        Assert.Empty(data.Movies[2].Genres);
+        Assert.Equal("Grumpier Old Men, The (1995)", data.Catalogue[1].Title);
+        Assert.Equal(["Comedy", "Romance"], data.Catalogue[1].Categories);
+        Assert.Equal("\"Great Performances\" Cats, The (1998)", data.Catalogue[2].Title);
+        Assert.Empty(data.Catalogue[2].Categories);
     }
 
     [Fact]
@@ -129,7 +129,7 @@ public sealed class MovieLensLoaderTests : IDisposable
         RatingDataset data = MovieLensLoader.Load(folder);
 
         Assert.Equal([new Rating(0, 0, 2.5f, 1000)], data.Ratings);
-        Assert.Equal("Two\nLines (2000)", data.Movies[0].Title);
+        Assert.Equal("Two\nLines (2000)", data.Catalogue[0].Title);
     }
 
     [Fact]
@@ -140,9 +140,9 @@ public sealed class MovieLensLoaderTests : IDisposable
 
         RatingDataset data = MovieLensLoader.Load(folder);
 
-        Assert.Equal([5L, 8], data.Movies.Select(m => m.RawId));
-        Assert.All(data.Movies, m => Assert.Equal("", m.Title));
-        Assert.All(data.Movies, m => Assert.Empty(m.Genres));
+        Assert.Equal(["5", "8"], data.Catalogue.Select(m => m.Id));
+        Assert.All(data.Catalogue, m => Assert.Equal("", m.Title));
+        Assert.All(data.Catalogue, m => Assert.Empty(m.Categories));
     }
 
     [Fact]
@@ -156,13 +156,13 @@ public sealed class MovieLensLoaderTests : IDisposable
         Assert.Equal(0, data.Users.ToIndex(3));
         Assert.Equal(1, data.Users.ToIndex(7));
         Assert.Equal(2, data.Users.ToIndex(10));
-        Assert.Equal([20L, 500, 7000], data.Items.RawIds);
+        Assert.Equal(["20", "500", "7000"], data.Items.Ids);
         foreach (long raw in new long[] { 3, 7, 10 })
         {
-            Assert.Equal(raw, data.Users.ToRaw(data.Users.ToIndex(raw)));
+            Assert.Equal(raw, data.Users.Integers![data.Users.ToIndex(raw)]);
         }
         Assert.Equal([(10L, 500L), (3, 20), (7, 500), (3, 7000)],
-            data.Ratings.Select(r => (data.Users.ToRaw(r.User), data.Items.ToRaw(r.Item))));
+            data.Ratings.Select(r => (data.Users.Integers![r.User], data.Items.Integers![r.Item])));
         Assert.False(data.Items.TryGetIndex(21, out _));
         Assert.Throws<KeyNotFoundException>(() => data.Items.ToIndex(21));
     }
@@ -292,8 +292,8 @@ public sealed class MovieLensLoaderTests : IDisposable
 
         Assert.Equal(3, data.SkippedLines);
         Assert.Equal([3f, 3f, 1f], data.Ratings.Select(r => r.Value));
-        Assert.Equal([22L, 186, 196], data.Users.RawIds);
-        Assert.Equal("Café (1994)", data.Movies[0].Title);
+        Assert.Equal(["22", "186", "196"], data.Users.Ids);
+        Assert.Equal("Café (1994)", data.Catalogue[0].Title);
     }
 
     [Fact]

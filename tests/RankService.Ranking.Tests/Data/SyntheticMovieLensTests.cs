@@ -22,11 +22,11 @@ public sealed class SyntheticMovieLensTests : IDisposable
         RatingDataset loaded = MovieLensLoader.Load(folder);
 
         Assert.Equal(format, loaded.Format);
-        Assert.Equal(data.Users.RawIds, loaded.Users.RawIds);
-        Assert.Equal(data.Items.RawIds, loaded.Items.RawIds);
+        Assert.Equal(data.Users.Ids, loaded.Users.Ids);
+        Assert.Equal(data.Items.Ids, loaded.Items.Ids);
         Assert.Equal(data.Ratings, loaded.Ratings);
-        Assert.Equal(data.Movies.Select(m => (m.RawId, m.Title)), loaded.Movies.Select(m => (m.RawId, m.Title)));
-        Assert.Equal(data.Movies.Select(m => string.Join('|', m.Genres)), loaded.Movies.Select(m => string.Join('|', m.Genres)));
+        Assert.Equal(data.Catalogue.Select(m => (m.Id, m.Title)), loaded.Catalogue.Select(m => (m.Id, m.Title)));
+        Assert.Equal(data.Catalogue.Select(m => string.Join('|', m.Categories)), loaded.Catalogue.Select(m => string.Join('|', m.Categories)));
         Assert.Equal(data.Fingerprint, loaded.Fingerprint);
     }
 
@@ -75,13 +75,13 @@ public sealed class SyntheticMovieLensTests : IDisposable
         Assert.Equal("movieId,title,genres", movies[0]);
         Assert.Contains(movies, line => line.StartsWith("5,\"Synthetic Movie 5, The (1977)\",", StringComparison.Ordinal));
         Assert.Contains(movies, line => line.StartsWith("9,\"\"\"Quoted\"\" Synthetic Movie 9 (1987)\",", StringComparison.Ordinal));
-        Movie noGenres = data.Movies.First(m => m.Genres.Count == 0);
-        Assert.Equal(50, noGenres.RawId);
+        Item noGenres = data.Catalogue.First(m => m.Categories.Count == 0);
+        Assert.Equal("50", noGenres.Id);
         Assert.Contains($"50,{noGenres.Title},(no genres listed)", movies);
         string[] ratings = File.ReadAllLines(Path.Combine(csv, "ratings.csv"));
         Assert.Equal("userId,movieId,rating,timestamp", ratings[0]);
         Rating first = data.Ratings[0];
-        Assert.Equal($"1,{data.Items.ToRaw(first.Item)},{first.Value:0.0},{first.Timestamp}", ratings[1]);
+        Assert.Equal($"1,{data.Items.ToId(first.Item)},{first.Value:0.0},{first.Timestamp}", ratings[1]);
     }
 
     [Fact]
@@ -106,9 +106,9 @@ public sealed class SyntheticMovieLensTests : IDisposable
 
         Assert.Equal("synthetic", data.Name);
         Assert.Equal(200, data.UserCount);
-        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), data.Users.RawIds);
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), data.Users.Integers!);
         Assert.InRange(data.ItemCount, 250, 300); // items nobody drew are not in the catalogue
-        Assert.All(data.Items.RawIds, id => Assert.InRange(id, 1, 300));
+        Assert.All(data.Items.Integers!, id => Assert.InRange(id, 1, 300));
         foreach (IGrouping<int, Rating> user in data.Ratings.GroupBy(r => r.User))
         {
             Assert.InRange(user.Count(), 20, 60);
@@ -121,7 +121,7 @@ public sealed class SyntheticMovieLensTests : IDisposable
         Dictionary<float, double> share = data.Ratings.GroupBy(r => r.Value).ToDictionary(g => g.Key, g => (double)g.Count() / data.Ratings.Length);
         Assert.InRange(share[4], 0.30, 0.38); // ml-100k: 34%
         Assert.InRange(share[1], 0.04, 0.08); // ml-100k: 6%
-        Assert.Contains(data.Movies, m => m.Title.Contains('ñ', StringComparison.Ordinal) && m.Title.Contains(',', StringComparison.Ordinal));
+        Assert.Contains(data.Catalogue, m => m.Title.Contains('ñ', StringComparison.Ordinal) && m.Title.Contains(',', StringComparison.Ordinal));
     }
 
     [Fact]
@@ -158,14 +158,14 @@ public sealed class SyntheticMovieLensTests : IDisposable
         var users = new IdMap([1L]);
         var items = new IdMap([1L]);
         var data = new RatingDataset("t", MovieLensFormat.Csv, users, items, [new Rating(0, 0, 4, 1)],
-            [new Movie(1, "Łódź (2001)", [])], "x");
+            [new Item("1", "Łódź (2001)", [])], "x");
 
         var latin1 = Assert.Throws<ArgumentException>(() => SyntheticMovieLens.Write(data, _temp.Sub("a"), MovieLensFormat.Ml1m));
         Assert.Contains("outside Latin-1", latin1.Message, StringComparison.Ordinal);
 
         string csv = _temp.Sub("b");
         SyntheticMovieLens.Write(data, csv, MovieLensFormat.Csv); // UTF-8 holds it
-        Assert.Equal("Łódź (2001)", MovieLensLoader.Load(csv).Movies[0].Title);
+        Assert.Equal("Łódź (2001)", MovieLensLoader.Load(csv).Catalogue[0].Title);
     }
 
     private static double Pearson(double[] x, double[] y)

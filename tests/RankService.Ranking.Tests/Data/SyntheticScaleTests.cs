@@ -17,7 +17,7 @@ public class SyntheticScaleTests
         Assert.Equal(400, data.UserCount);
         Assert.Equal(250, data.ItemCount); // every movie is rated at least once
         Assert.Equal(23_457, data.Ratings.Length);
-        Assert.Equal(250, data.Movies.Count);
+        Assert.Equal(250, data.Catalogue.Count);
         int[] perUser = new int[data.UserCount];
         var pairs = new HashSet<(int, int)>();
         foreach (Rating r in data.Ratings)

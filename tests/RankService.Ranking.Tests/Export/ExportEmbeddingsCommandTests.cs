@@ -35,7 +35,7 @@ public class ExportEmbeddingsCommandTests
         Assert.Contains("users: 60 vectors of 8", output, StringComparison.Ordinal);
         Assert.Contains("items: 80 vectors of 8", output, StringComparison.Ordinal);
         using LoadedCheckpoint checkpoint = CheckpointStore.Load(manifest);
-        Assert.Equal(Data.Users.RawIds, checkpoint.Ids.UserIds);
+        Assert.Equal(Data.Users.Ids, checkpoint.Ids.UserIds);
         foreach ((EmbeddingSide side, string name, int rows) in new[] { (EmbeddingSide.Users, "users", 60), (EmbeddingSide.Items, "items", 80) })
         {
             var csv = EmbeddingCsv.Parse(File.ReadAllText(Path.Combine(outFolder, name + ".csv")));

@@ -27,15 +27,19 @@ public static class ModelVectors
         return checkpoint.Model.ItemBiases(tensor(new long[] { item })).reshape(-1).data<float>()[0];
     }
 
-    /// <summary>Every row of an export equals the model's row for the same raw id, to float32 rounding.</summary>
-    public static void AssertMatches(LoadedCheckpoint checkpoint, EmbeddingSide side, long[] ids, Func<int, float[]> row, float[]? bias)
+    /// <summary>As below, for integer ids read from an ids-npy file.</summary>
+    public static void AssertMatches(LoadedCheckpoint checkpoint, EmbeddingSide side, long[] ids, Func<int, float[]> row, float[]? bias) =>
+        AssertMatches(checkpoint, side, ids.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), row, bias);
+
+    /// <summary>Every row of an export equals the model's row for the same id, to float32 rounding.</summary>
+    public static void AssertMatches(LoadedCheckpoint checkpoint, EmbeddingSide side, IReadOnlyList<string> ids, Func<int, float[]> row, float[]? bias)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         ArgumentNullException.ThrowIfNull(ids);
         ArgumentNullException.ThrowIfNull(row);
-        IReadOnlyList<long> expectedIds = side == EmbeddingSide.Users ? checkpoint.Ids.UserIds : checkpoint.Ids.ItemIds;
+        IReadOnlyList<string> expectedIds = side == EmbeddingSide.Users ? checkpoint.Ids.UserIds : checkpoint.Ids.ItemIds;
         Assert.Equal(expectedIds, ids);
-        for (int i = 0; i < ids.Length; i++)
+        for (int i = 0; i < ids.Count; i++)
         {
             float[] expected = Row(checkpoint, side, i);
             float[] actual = row(i);

@@ -63,7 +63,7 @@ public sealed partial record NpyArray(string Descr, int[] Shape, byte[] Data)
 /// <summary>Parses an embeddings CSV (<c>id,v0..v{d-1}[,bias]</c>) back into ids, rows and biases.</summary>
 public static class EmbeddingCsv
 {
-    public static (string[] Header, long[] Ids, float[][] Rows, float[]? Bias) Parse(string text)
+    public static (string[] Header, string[] Ids, float[][] Rows, float[]? Bias) Parse(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
@@ -75,14 +75,14 @@ public static class EmbeddingCsv
         {
             Assert.Equal($"v{j}", header[1 + j]);
         }
-        var ids = new long[lines.Length - 1];
+        var ids = new string[lines.Length - 1];
         var rows = new float[lines.Length - 1][];
         float[]? bias = hasBias ? new float[lines.Length - 1] : null;
         for (int i = 1; i < lines.Length; i++)
         {
             string[] cells = lines[i].Split(',');
             Assert.Equal(header.Length, cells.Length);
-            ids[i - 1] = long.Parse(cells[0], CultureInfo.InvariantCulture);
+            ids[i - 1] = cells[0];
             rows[i - 1] = cells.Skip(1).Take(dim).Select(c => float.Parse(c, CultureInfo.InvariantCulture)).ToArray();
             if (bias is not null)
             {

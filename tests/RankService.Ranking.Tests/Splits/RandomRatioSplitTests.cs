@@ -46,7 +46,7 @@ public class RandomRatioSplitTests
 
         // Printed by a NumPy script: rs = RandomState(7); for each user in ascending id, its distinct items in file
         // order permuted by rs.permutation(n), then train / validation / test by the counts above.
-        long[] Raw(int[] dense) => dense.Select(i => data.Items.ToRaw(i)).ToArray();
+        long[] Raw(int[] dense) => dense.Select(i => data.Items.Integers![i]).ToArray();
         int u10 = data.Users.ToIndex(10), u20 = data.Users.ToIndex(20), u30 = data.Users.ToIndex(30);
         Assert.Equal([110L, 143, 149, 115, 127, 137, 126, 105, 116, 121, 138, 104, 132], Raw(split.TrainItems[u10]));
         Assert.Equal([160L], Raw(split.ValidationItems[u10]));

@@ -76,7 +76,7 @@ public class TrainerTests
         Assert.Equal(result.BestEpoch, best.Manifest.Epoch);
         Assert.Equal(result.Test["NDCG@10"], best.Manifest.Test!["NDCG@10"]);
         Assert.Equal(Data.Fingerprint, best.Manifest.Dataset.Fingerprint);
-        Assert.Equal(Data.Items.RawIds, best.Ids.ItemIds);
+        Assert.Equal(Data.Items.Ids, best.Ids.ItemIds);
         Assert.NotNull(CheckpointStore.LoadSeen(result.BestCheckpoint, best.Manifest));
         using LoadedCheckpoint last = CheckpointStore.Load(result.LastCheckpoint);
         Assert.Equal(3, last.Manifest.Epoch);
