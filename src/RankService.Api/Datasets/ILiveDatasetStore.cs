@@ -37,6 +37,9 @@ public interface ILiveDatasetStore
     /// <summary>Every feedback record in insertion order, read in one transaction.</summary>
     IAsyncEnumerable<LiveFeedback> ExportFeedbackAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>The data set's current user ids; null when it does not exist.</summary>
+    Task<IReadOnlySet<string>?> UserIdsAsync(string name, CancellationToken cancellationToken);
+
     /// <summary>The data set at its current version; null when it does not exist.</summary>
     Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken);
 }

@@ -257,6 +257,24 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
         }
     }
 
+    public async Task<IReadOnlySet<string>?> UserIdsAsync(string name, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        if (await FindAsync(connection, transaction, name, false, cancellationToken) is not { } ds)
+        {
+            return null;
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using NpgsqlCommand command = Command(connection, transaction, $"SELECT id FROM {_s}.users WHERE ds = @ds", ("ds", ds.Key));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
+    }
+
     public async Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await OpenAsync(cancellationToken);

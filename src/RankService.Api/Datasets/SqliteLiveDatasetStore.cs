@@ -284,6 +284,15 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
         }
     }
 
+    public async Task<IReadOnlySet<string>?> UserIdsAsync(string name, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteTransaction transaction = connection.BeginTransaction(deferred: true);
+        return await FindAsync(connection, transaction, name, cancellationToken) is { } ds
+            ? (await IdsAsync(connection, transaction, "users", ds.Key, cancellationToken)).Values.ToHashSet(StringComparer.Ordinal)
+            : null;
+    }
+
     public async Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);

@@ -21,6 +21,7 @@ public static class DatasetsExtensions
                 ? new PostgresLiveDatasetStore(jobs.ConnectionString!, data.LiveSchema, provider.GetRequiredService<TimeProvider>())
                 : new SqliteLiveDatasetStore(Path.Combine(data.FullRoot, data.LiveDatabase), provider.GetRequiredService<TimeProvider>());
         });
+        builder.Services.AddSingleton<ErasedUsersFilter>();
         return builder;
     }
 }

@@ -22,11 +22,14 @@ public sealed class ModelRegistry : IDisposable
     private volatile string? _lastActivated;
     private volatile bool _loaded;
 
-    public ModelRegistry(JobStore store, ServingStateFile state, ILogger<ModelRegistry> logger)
+    private readonly Datasets.ErasedUsersFilter? _erased;
+
+    public ModelRegistry(JobStore store, ServingStateFile state, ILogger<ModelRegistry> logger, Datasets.ErasedUsersFilter? erased = null)
     {
         _store = store;
         _state = state;
         _logger = logger;
+        _erased = erased;
     }
 
     /// <summary>True once the start-up load has finished (with or without a model).</summary>
@@ -154,6 +157,7 @@ public sealed class ModelRegistry : IDisposable
             SeenItems? seen = CheckpointStore.LoadSeen(path, checkpoint.Manifest);
             var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, CheckpointStore.LoadNeverRecommend(path, checkpoint.Manifest));
             _logger.LogInformation("Loaded job {JobId}'s model for {Dataset}: {Users} users, {Items} items", record.Id, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
+            _erased?.Apply(model);
             return model;
         }
         catch

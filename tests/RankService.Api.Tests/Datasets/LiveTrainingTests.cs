@@ -126,3 +126,32 @@ public sealed class LiveFingerprintParityTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, ranking.GetProperty("items")[0].GetProperty("movieId").GetInt64() > 0 ? 1 : 0);
     }
 }
+
+/// <summary>An erased user stays unknown to serving when the model is loaded again from its checkpoint (a restart).</summary>
+public sealed class ErasureAcrossRestartTests
+{
+    [Fact]
+    public async Task A_user_erased_before_a_restart_is_not_served_by_the_reloaded_model()
+    {
+        string root = ApiHost.TempFolder();
+        await using (var first = new ApiHost(root))
+        {
+            using HttpClient client = first.CreateClient();
+            await CreateAsync(client, "kept");
+            string csv = "userId,itemId,rating,timestamp\n" + string.Concat(Enumerable.Range(0, 600).Select(i => $"u{i % 30},i{i / 10},{1 + i % 5},{1_700_000_000 + i}\n"));
+            await OkAsync(ImportAsync(client, "kept", "feedback", csv));
+            await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { dataset = "kept", epochs = 1 })).Id, JobState.Succeeded);
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/users/u7/ranking?dataset=kept")).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync("/datasets/kept/users/u7")).StatusCode);
+            Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/users/u7/ranking?dataset=kept")).StatusCode);
+        }
+        await using var second = new ApiHost(root);
+        using HttpClient again = second.CreateClient();
+        for (int i = 0; i < 600 && (await again.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Equal(HttpStatusCode.OK, (await again.GetAsync("/users/u8/ranking?dataset=kept")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await again.GetAsync("/users/u7/ranking?dataset=kept")).StatusCode);
+    }
+}
