@@ -37,7 +37,9 @@ internal sealed class SnapshotBuilder
         {
             return;
         }
-        long key = ((long)user << 32) | (uint)item;
+        // Items are all read before feedback, so user × items + item is unique; (user << 32) | item would hash to
+        // user ^ item, a few thousand distinct hashes for millions of pairs.
+        long key = (long)user * _items.Count + item;
         if (!_slots.TryGetValue(key, out int slot))
         {
             slot = _pairs.Count;
