@@ -427,7 +427,8 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
     private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
 #pragma warning disable CA2100 // the SQL is this class's own text (the schema name is validated by its option); values go in parameters
-        var command = new NpgsqlCommand(sql, connection, transaction);
+        // No 30 s default: an import's set-based statements move millions of rows; the client's connection bounds them.
+        var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
 #pragma warning restore CA2100
         foreach ((string n, object? v) in parameters)
         {
