@@ -14,6 +14,7 @@ builder.AddApiDocumentation();
 builder.AddTrainingJobs();
 builder.AddServing();
 builder.AddServiceMetrics();
+builder.AddLiveDatasets();
 
 WebApplication app = builder.Build();
 
@@ -32,6 +33,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
     app.MapRankingApi();
     app.MapModelsApi();
     app.MapSchedulesApi();
+    app.MapDatasetsApi();
 }
 app.MapHealthApi();
 app.MapServiceMetrics(); // every role: a worker's epochs are measured where they run

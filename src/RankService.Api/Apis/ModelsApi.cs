@@ -72,7 +72,38 @@ public static class ModelsApi
             .ProducesProblem(StatusCodes.Status409Conflict)
             .WithDescription("`side=users|items`, `format=csv|npy|ids-npy|ids-json|bias-npy`. `csv`: header `id,v0,...,v{d-1}` (plus `bias` for items when the model has an item bias), one row per id, ids as text. `npy`: the vectors as a NumPy float32 array of shape (n, d); its row i belongs to row i of `ids-json`, the ids as a JSON array of strings, and of `ids-npy`, the ids as an int64 array of shape (n,), which exists only when every id is an integer (MovieLens; otherwise a 400) (`bias-npy`: the item biases, float32 (n,)). With the `dot` head a score is user . item + bias. 400 for an unknown side or format, 404 for an unknown job, 409 for a job without a usable checkpoint.");
 
+        api.MapDelete("/{id}", DeleteModel)
+            .WithName("DeleteModel")
+            .WithSummary("Delete a model's checkpoints")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .RequireApiKey()
+            .WithDescription("Deletes the checkpoints of job `id` from disk (every saved epoch: vectors, id maps, seen lists), e.g. to remove an erased user's vector from older models. The job stays listed under /jobs with its metrics; it is no model any more. 409 while the model serves its data set (activate another first) or while the job is queued or running.");
+
         return app;
+    }
+
+    public static Results<NoContent, ProblemHttpResult> DeleteModel(string id, JobStore store, ModelRegistry registry)
+    {
+        if (store.Find(id) is not { } record)
+        {
+            return TypedResults.Problem(JobsApi.JobNotFound(id));
+        }
+        string? conflict = !record.State.IsFinished() ? $"Job {id} is {record.State.ToString().ToLowerInvariant()}; cancel it first."
+            : registry.ServingJobs().TryGetValue(record.Dataset, out string? serving) && serving == id
+                ? $"Job {id}'s model serves data set '{record.Dataset}'; activate another model (POST /models/{{id}}/activate) before deleting it."
+            : null;
+        if (conflict is not null)
+        {
+            return TypedResults.Problem(new ProblemDetails { Title = "The model cannot be deleted now", Detail = conflict, Status = StatusCodes.Status409Conflict });
+        }
+        string checkpoints = Path.Combine(store.Folder(id), "checkpoints");
+        if (Directory.Exists(checkpoints))
+        {
+            Directory.Delete(checkpoints, recursive: true);
+        }
+        store.Update(id, r => r.Checkpoint is null ? r : r with { Checkpoint = null });
+        return TypedResults.NoContent();
     }
 
     public static Results<Ok<ModelDetails>, ProblemHttpResult> GetModel(string id, JobStore store, ModelRegistry registry)

@@ -39,11 +39,12 @@ public static class RankingApi
     {
         DataOptions d = data.Value;
         string name = dataset ?? registry.LastActivatedDataset ?? d.DefaultDataset;
-        if (dataset is not null && !d.IsKnown(dataset))
+        // A live data set is rankable once a model of it serves (no database query on this path).
+        if (dataset is not null && !d.IsKnown(dataset) && registry.Find(dataset) is null)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}."],
+                ["dataset"] = [$"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", d.Datasets)}; a live data set once a model trained on it serves."],
             });
         }
         if (k < 1 && registry.Find(name) is null)

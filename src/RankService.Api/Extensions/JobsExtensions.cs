@@ -31,7 +31,8 @@ public static class JobsExtensions
         services.AddSingleton<JobService>();
         services.AddSingleton<PromotionGuard>();
         services.AddSingleton<SearchCoordinator>();
-        services.AddSingleton<IDatasetProvider, MovieLensDatasetProvider>();
+        services.AddSingleton<MovieLensDatasetProvider>();
+        services.AddSingleton<IDatasetProvider, Datasets.LiveDatasetProvider>();
         services.AddHttpClient(nameof(MovieLensDatasetProvider), c => c.Timeout = TimeSpan.FromMinutes(10));
         services.AddTransient<TrainingJob>();
         services.AddTransient<ScheduledTraining>();

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
@@ -127,9 +129,19 @@ public static class SecurityExtensions
     public static WebApplication UseRequestBodyLimit(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        long limit = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.MaxRequestBodyBytes;
+        long global = app.Services.GetRequiredService<IOptions<SecurityOptions>>().Value.MaxRequestBodyBytes;
         app.Use(async (context, next) =>
         {
+            // An endpoint with its own limit (the data set imports) replaces the global one, for Kestrel's count too.
+            long limit = global;
+            if (context.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize is { } own)
+            {
+                limit = own;
+                if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+                {
+                    feature.MaxRequestBodySize = own;
+                }
+            }
             if (context.Request.ContentLength > limit)
             {
                 context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
@@ -137,7 +149,7 @@ public static class SecurityExtensions
                 {
                     Status = StatusCodes.Status413PayloadTooLarge,
                     Title = "The request body is too large",
-                    Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}).",
+                    Detail = $"The body is {context.Request.ContentLength} bytes; at most {limit} are accepted ({(limit == global ? $"{SecurityOptions.Section}:{nameof(SecurityOptions.MaxRequestBodyBytes)}" : "this endpoint's limit, see Data:MaxImportBytes and Data:MaxBatchBytes")}).",
                 });
                 return;
             }

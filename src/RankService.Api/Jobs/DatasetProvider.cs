@@ -9,6 +9,9 @@ public interface IDatasetProvider
 {
     /// <summary>Throws <see cref="MovieLensDataException"/> with a message for the user when the data cannot be had.</summary>
     RatingDataset Load(string name, CancellationToken cancellationToken);
+
+    /// <summary>As <see cref="Load(string, CancellationToken)"/>, refusing data the job's options cannot use (a live data set without times under the temporal protocol).</summary>
+    RatingDataset Load(string name, RankService.Ranking.Training.TrainingOptions options, CancellationToken cancellationToken) => Load(name, cancellationToken);
 }
 
 /// <summary>
@@ -18,6 +21,9 @@ public interface IDatasetProvider
 /// </summary>
 public sealed class MovieLensDatasetProvider(IOptions<DataOptions> options, IHttpClientFactory http) : IDatasetProvider
 {
+    /// <summary>A configured file data set (Data:Datasets, <c>synthetic</c> included); any other name may be a live one.</summary>
+    public bool IsFileDataset(string name) => options.Value.IsKnown(name);
+
     public RatingDataset Load(string name, CancellationToken cancellationToken)
     {
         DataOptions o = options.Value;

@@ -19,6 +19,7 @@ public sealed class JobService(
     IOptionsMonitor<TrainingOptions> trainingDefaults,
     JobLifecycle lifecycle,
     SearchCoordinator searches,
+    Datasets.ILiveDatasetStore liveDatasets,
     ILogger<JobService> logger)
 {
     /// <summary>Longest text a job request field may hold (names of data sets, losses, heads, devices are short).</summary>
@@ -34,9 +35,11 @@ public sealed class JobService(
         (TrainingOptions baseline, string? baseDataset) = Baseline(request, errors, fieldErrors);
         dataset = request.Dataset ?? baseDataset ?? data.DefaultDataset;
         TrainingOptions requested = options = request.ToTrainingOptions(baseline, fieldErrors);
-        if (!data.IsKnown(dataset))
+        // A live data set (fed through /datasets) is looked up only when the name is a possible one.
+        if (!data.IsKnown(dataset) && (Apis.DatasetsApi.NameProblem(dataset, data) is not null
+            || liveDatasets.FindAsync(dataset, CancellationToken.None).GetAwaiter().GetResult() is null))
         {
-            errors["dataset"] = [$"Unknown data set '{Apis.Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}."];
+            errors["dataset"] = [$"Unknown data set '{Apis.Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}; live data sets: GET /datasets."];
         }
         foreach ((string field, string message) in options.Validate())
         {

@@ -76,7 +76,7 @@ public sealed class TrainingJob(
         try
         {
             logger.LogInformation("Job {JobId} started: data set {Dataset}, loss {Loss}, {Epochs} epochs", jobId, record.Dataset, record.Options.Loss.Wire(), record.Options.Epochs);
-            RatingDataset data = datasets.Load(record.Dataset, cancellation.Token);
+            RatingDataset data = datasets.Load(record.Dataset, record.Options, cancellation.Token);
             logger.LogInformation("Job {JobId} loaded {Dataset}: {Users} users, {Items} items, {Ratings} ratings",
                 jobId, data.Name, data.UserCount, data.ItemCount, data.Ratings.Length);
             cancellation.Token.ThrowIfCancellationRequested();

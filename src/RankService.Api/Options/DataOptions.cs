@@ -36,6 +36,22 @@ public sealed class DataOptions
     /// <summary>Size of the built-in <c>synthetic</c> data set.</summary>
     public SyntheticDataOptions SyntheticSet { get; set; } = new();
 
+    /// <summary>Largest body of <c>POST /datasets/{name}/import</c> (default 1 GiB); the import streams it, never holding it whole.</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxImportBytes { get; set; } = 1L << 30;
+
+    /// <summary>Largest body of <c>POST /datasets/{name}/items</c> and <c>/feedback</c> (at most 10,000 records each).</summary>
+    [Range(1L, long.MaxValue)]
+    public long MaxBatchBytes { get; set; } = 16L << 20;
+
+    /// <summary>The SQLite file of the live data sets; a relative path starts at <see cref="Root"/>. Made on first use.</summary>
+    [Required]
+    public string LiveDatabase { get; set; } = "live-datasets.db";
+
+    /// <summary>With Jobs:Storage PostgreSql, the schema of the live data sets' tables (on the Hangfire connection).</summary>
+    [RegularExpression("^[a-z_][a-z0-9_]{0,62}$")]
+    public string LiveSchema { get; set; } = "live_datasets";
+
     public string FullRoot => Path.GetFullPath(Root);
 
     public bool IsKnown(string name) => Datasets.Contains(name, StringComparer.Ordinal);

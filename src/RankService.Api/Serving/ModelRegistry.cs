@@ -23,12 +23,15 @@ public sealed class ModelRegistry : IDisposable
     private volatile string? _lastActivated;
     private volatile bool _loaded;
 
-    public ModelRegistry(JobStore store, ServingStateFile state, AnnIndexing ann, ILogger<ModelRegistry> logger)
+    private readonly Datasets.ErasedUsersFilter? _erased;
+
+    public ModelRegistry(JobStore store, ServingStateFile state, AnnIndexing ann, ILogger<ModelRegistry> logger, Datasets.ErasedUsersFilter? erased = null)
     {
         _ann = ann;
         _store = store;
         _state = state;
         _logger = logger;
+        _erased = erased;
     }
 
     /// <summary>True once the start-up load has finished (with or without a model).</summary>
@@ -181,6 +184,7 @@ public sealed class ModelRegistry : IDisposable
             float[]? ease = checkpoint.Manifest.Blend is { } blend ? CheckpointStore.LoadEase(path, blend) : null;
             var model = new ServingModel(record.Id, record.Dataset, checkpoint, seen, CheckpointStore.LoadNeverRecommend(path, checkpoint.Manifest), ease);
             _logger.LogInformation("Loaded job {JobId}'s {Kind} model for {Dataset}: {Users} users, {Items} items", record.Id, model.Kind, record.Dataset, checkpoint.Ids.UserIds.Count, model.ItemCount);
+            _erased?.Apply(model);
             return model;
         }
         catch

@@ -317,10 +317,8 @@ public static class MovieLensLoader
                     default: return $"genre flag '{fields[5 + g]}' for {genreNames[g]} is not 0 or 1";
                 }
             }
-            if (!TryParseReleaseDate(fields[2], out long? released))
-            {
-                return $"release date '{fields[2]}' is not a date like 01-Jan-1995";
-            }
+            // A date that does not read is metadata lost, not a reason to refuse the release: the item has no time.
+            long? released = ReleaseDate(fields[2]);
             return AddMovie(movies, firstLine, number, fields[0], fields[1], [.. genres], released);
         });
         return movies;
@@ -389,21 +387,12 @@ public static class MovieLensLoader
         genres.Length == 0 || genres == MovieLensLayout.NoGenres ? [] : genres.Split('|');
 
     /// <summary>u.item's release date (dd-MMM-yyyy, midnight UTC) as Unix seconds; empty means unknown.</summary>
-    private static bool TryParseReleaseDate(string text, out long? released)
-    {
-        released = null;
-        if (text.Length == 0)
-        {
-            return true;
-        }
-        if (!DateTime.TryParseExact(text, "dd-MMM-yyyy", CultureInfo.InvariantCulture,
-            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime date))
-        {
-            return false;
-        }
-        released = new DateTimeOffset(date, TimeSpan.Zero).ToUnixTimeSeconds();
-        return true;
-    }
+    /// <summary>u.item's release date (01-Jan-1995; ml-100k also spells 4-Feb-1971) as Unix seconds; null when empty or unreadable.</summary>
+    private static long? ReleaseDate(string text) =>
+        DateTime.TryParseExact(text, ["dd-MMM-yyyy", "d-MMM-yyyy"], CultureInfo.InvariantCulture,
+            DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime date)
+            ? new DateTimeOffset(date, TimeSpan.Zero).ToUnixTimeSeconds()
+            : null;
 
     private static string? AddMovie(Dictionary<long, Item> movies, Dictionary<long, long> firstLine, long line,
         string id, string title, string[] genres, long? released = null)

@@ -112,14 +112,19 @@ public class StringIdTests
     public void Ml100k_release_dates_become_item_timestamps_and_unknown_dates_stay_null()
     {
         string folder = TestData.TempFolder();
-        File.WriteAllLines(Path.Combine(folder, "u.data"), ["1\t1\t4\t100", "1\t2\t3\t101"]);
+        File.WriteAllLines(Path.Combine(folder, "u.data"), ["1\t1\t4\t100", "1\t2\t3\t101", "1\t3\t3\t102", "1\t4\t3\t103"]);
         string flags = string.Join('|', Enumerable.Repeat("0", 19));
-        File.WriteAllLines(Path.Combine(folder, "u.item"), [$"1|Toy Story (1995)|01-Jan-1995||url|{flags}", $"2|unknown||||{flags}"], System.Text.Encoding.Latin1);
+        // ml-100k spells some days with one digit (item 1373: 4-Feb-1971); a date that does not read is no time, not a refused release.
+        File.WriteAllLines(Path.Combine(folder, "u.item"),
+            [$"1|Toy Story (1995)|01-Jan-1995||url|{flags}", $"2|unknown||||{flags}", $"3|Good Morning (1971)|4-Feb-1971||url|{flags}", $"4|Odd (1990)|sometime||url|{flags}"],
+            System.Text.Encoding.Latin1);
 
         RatingDataset data = MovieLensLoader.Load(folder);
 
         Assert.Equal(new DateTimeOffset(1995, 1, 1, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), data.Catalogue[0].Timestamp);
         Assert.Null(data.Catalogue[1].Timestamp);
+        Assert.Equal(new DateTimeOffset(1971, 2, 4, 0, 0, 0, TimeSpan.Zero).ToUnixTimeSeconds(), data.Catalogue[2].Timestamp);
+        Assert.Null(data.Catalogue[3].Timestamp);
         Assert.False(data.Catalogue[0].Hidden);
     }
 }

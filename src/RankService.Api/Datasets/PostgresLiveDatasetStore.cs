@@ -1,0 +1,441 @@
+using System.Runtime.CompilerServices;
+using System.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace RankService.Api.Datasets;
+
+/// <summary>
+/// Live data sets in PostgreSQL (the Hangfire server, schema Data:LiveSchema), shared by api and worker nodes. A write
+/// locks its data set's row (writes to one data set queue; other data sets and snapshot reads go on), binary-COPYs its
+/// records into a staging table of its own transaction, then resolves ids and inserts them in set-based statements: an
+/// import of millions of rows is a few statements, and a refused or broken-off one leaves nothing behind. Snapshots
+/// and exports read in one REPEATABLE READ transaction. Feedback is indexed by (data set, insertion order) only, the
+/// order snapshots read it in; erasing a user scans their data set's feedback rather than slowing every import.
+/// </summary>
+public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
+{
+    private static readonly string[] RowTables = ["feedback", "users", "items"];
+    private readonly NpgsqlDataSource _source;
+    private readonly string _s;
+    private readonly TimeProvider _clock;
+    private readonly SemaphoreSlim _init = new(1, 1);
+    private bool _ready;
+
+    public PostgresLiveDatasetStore(string connectionString, string schema, TimeProvider clock)
+    {
+        _source = NpgsqlDataSource.Create(connectionString);
+        _s = schema;
+        _clock = clock;
+    }
+
+    private const string DatasetColumns = "key, name, version, settings, created_at, users, items, feedback, last_feedback_at";
+
+    public async Task<IReadOnlyList<LiveDatasetInfo>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlCommand command = Command(connection, null, $"SELECT {DatasetColumns} FROM {_s}.datasets ORDER BY name");
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        var list = new List<LiveDatasetInfo>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            list.Add(ReadDataset(reader).Info);
+        }
+        return list;
+    }
+
+    public async Task<LiveDatasetInfo?> FindAsync(string name, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        return (await FindAsync(connection, null, name, false, cancellationToken))?.Info;
+    }
+
+    public Task<(LiveDatasetInfo Info, bool Created)> PutAsync(string name, LiveDatasetSettings settings, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await using NpgsqlCommand upsert = Command(connection, transaction, $"""
+                INSERT INTO {_s}.datasets(name, version, settings, created_at) VALUES (@name, 1, @settings, @now)
+                ON CONFLICT (name) DO UPDATE SET settings = EXCLUDED.settings, version = {_s}.datasets.version + 1
+                RETURNING (xmax = 0)
+                """, ("name", name), ("settings", StoredText.Settings(settings)), ("now", _clock.GetUtcNow().ToUnixTimeMilliseconds()));
+            bool created = (bool)(await upsert.ExecuteScalarAsync(cancellationToken))!;
+            Dataset after = (await FindAsync(connection, transaction, name, false, cancellationToken))!;
+            return (after.Info, created);
+        }, cancellationToken);
+
+    public Task<bool> DeleteAsync(string name, CancellationToken cancellationToken) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            if (await FindAsync(connection, transaction, name, true, cancellationToken) is not { } ds)
+            {
+                return false;
+            }
+            foreach (string table in RowTables)
+            {
+                await using NpgsqlCommand delete = Command(connection, transaction, $"DELETE FROM {_s}.{table} WHERE ds = @ds", ("ds", ds.Key));
+                await delete.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using NpgsqlCommand row = Command(connection, transaction, $"DELETE FROM {_s}.datasets WHERE key = @ds", ("ds", ds.Key));
+            await row.ExecuteNonQueryAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+
+    public Task<WriteCounts> WriteItemsAsync(string name, IAsyncEnumerable<(long Line, LiveItem Record)> items, ProblemCollector problems, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentNullException.ThrowIfNull(problems);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            Dataset ds = await FindAsync(connection, transaction, name, true, cancellationToken) ?? throw new DatasetNotFoundException(name);
+            await ExecuteAsync(connection, transaction, """
+                CREATE TEMP TABLE staging_items(ord bigint, id text, title text, categories text, hidden boolean, ts bigint, labels text) ON COMMIT DROP
+                """, cancellationToken);
+            await using (NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
+                "COPY staging_items (ord, id, title, categories, hidden, ts, labels) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                await foreach ((long line, LiveItem item) in items.WithCancellation(cancellationToken))
+                {
+                    await copy.StartRowAsync(cancellationToken);
+                    await copy.WriteAsync(line, NpgsqlDbType.Bigint, cancellationToken);
+                    await copy.WriteAsync(item.ItemId, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullable(copy, item.Title, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullable(copy, StoredText.Categories(item.Categories), NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(item.Hidden, NpgsqlDbType.Boolean, cancellationToken);
+                    await WriteNullable(copy, item.Timestamp, NpgsqlDbType.Bigint, cancellationToken);
+                    await WriteNullable(copy, StoredText.Labels(item.Labels), NpgsqlDbType.Text, cancellationToken);
+                }
+                if (problems.Any)
+                {
+                    throw problems.Refusal("items");
+                }
+                await copy.CompleteAsync(cancellationToken);
+            }
+            await using NpgsqlCommand upsert = Command(connection, transaction, $"""
+                WITH up AS (
+                    INSERT INTO {_s}.items(ds, id, title, categories, hidden, ts, labels)
+                    SELECT @ds, id, title, categories, hidden, ts, labels FROM staging_items ORDER BY ord
+                    ON CONFLICT (ds, id) DO UPDATE SET title = EXCLUDED.title, categories = EXCLUDED.categories,
+                        hidden = EXCLUDED.hidden, ts = EXCLUDED.ts, labels = EXCLUDED.labels
+                    RETURNING (xmax = 0) AS inserted)
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+                """, ("ds", ds.Key));
+            long inserted, updated;
+            await using (NpgsqlDataReader reader = await upsert.ExecuteReaderAsync(cancellationToken))
+            {
+                await reader.ReadAsync(cancellationToken);
+                (inserted, updated) = (reader.GetInt64(0), reader.GetInt64(1));
+            }
+            long version = await BumpAsync(connection, transaction, ds.Key, 0, inserted, 0, null, cancellationToken);
+            return new WriteCounts(inserted, updated, version);
+        }, cancellationToken);
+    }
+
+    public Task<WriteCounts> WriteFeedbackAsync(string name, IAsyncEnumerable<(long Line, LiveFeedback Record)> feedback, ProblemCollector problems, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(feedback);
+        ArgumentNullException.ThrowIfNull(problems);
+        return WriteAsync(async (connection, transaction) =>
+        {
+            Dataset ds = await FindAsync(connection, transaction, name, true, cancellationToken) ?? throw new DatasetNotFoundException(name);
+            await ExecuteAsync(connection, transaction, """
+                CREATE TEMP TABLE staging_feedback(ord bigint, user_id text, item_id text, type text, value double precision, ts bigint) ON COMMIT DROP
+                """, cancellationToken);
+            await using (NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
+                "COPY staging_feedback (ord, user_id, item_id, type, value, ts) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            {
+                await foreach ((long line, LiveFeedback f) in feedback.WithCancellation(cancellationToken))
+                {
+                    await copy.StartRowAsync(cancellationToken);
+                    await copy.WriteAsync(line, NpgsqlDbType.Bigint, cancellationToken);
+                    await copy.WriteAsync(f.UserId, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(f.ItemId, NpgsqlDbType.Text, cancellationToken);
+                    await copy.WriteAsync(f.Type, NpgsqlDbType.Text, cancellationToken);
+                    await WriteNullable(copy, f.Value, NpgsqlDbType.Double, cancellationToken);
+                    await WriteNullable(copy, f.Timestamp, NpgsqlDbType.Bigint, cancellationToken);
+                }
+                if (problems.Any)
+                {
+                    throw problems.Refusal("feedback records");
+                }
+                await copy.CompleteAsync(cancellationToken);
+            }
+            // The sort and hash steps below see millions of rows at once on a big import.
+            await ExecuteAsync(connection, transaction, "SET LOCAL work_mem = '256MB'", cancellationToken);
+            long newItems = 0;
+            if (!ds.Info.Settings.CreatesItems)
+            {
+                await using NpgsqlCommand unknown = Command(connection, transaction, $"""
+                    SELECT s.ord, s.item_id FROM staging_feedback s
+                    WHERE NOT EXISTS (SELECT 1 FROM {_s}.items i WHERE i.ds = @ds AND i.id = s.item_id) ORDER BY s.ord LIMIT {ProblemCollector.Limit + 1}
+                    """, ("ds", ds.Key));
+                await using NpgsqlDataReader reader = await unknown.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    problems.Add(reader.GetInt64(0), "itemId", $"Unknown item '{Apis.Echo.Of(reader.GetString(1))}': the data set does not create items from feedback (autoCreateItems is false); add it through /items first.");
+                }
+                if (problems.Any)
+                {
+                    throw problems.Refusal("feedback records");
+                }
+            }
+            else
+            {
+                newItems = await ExecuteAsync(connection, transaction, $"""
+                    INSERT INTO {_s}.items(ds, id)
+                    SELECT @ds, s.item_id FROM (SELECT item_id, min(ord) AS first FROM staging_feedback GROUP BY item_id) s
+                    WHERE NOT EXISTS (SELECT 1 FROM {_s}.items i WHERE i.ds = @ds AND i.id = s.item_id) ORDER BY s.first
+                    """, cancellationToken, ("ds", ds.Key));
+            }
+            long newUsers = await ExecuteAsync(connection, transaction, $"""
+                INSERT INTO {_s}.users(ds, id)
+                SELECT @ds, s.user_id FROM (SELECT user_id, min(ord) AS first FROM staging_feedback GROUP BY user_id) s
+                WHERE NOT EXISTS (SELECT 1 FROM {_s}.users u WHERE u.ds = @ds AND u.id = s.user_id) ORDER BY s.first
+                """, cancellationToken, ("ds", ds.Key));
+            long inserted = await ExecuteAsync(connection, transaction, $"""
+                INSERT INTO {_s}.feedback(ds, user_key, item_key, type, value, ts)
+                SELECT @ds, u.key, i.key, s.type, s.value, s.ts FROM staging_feedback s
+                JOIN {_s}.users u ON u.ds = @ds AND u.id = s.user_id
+                JOIN {_s}.items i ON i.ds = @ds AND i.id = s.item_id
+                ORDER BY s.ord
+                """, cancellationToken, ("ds", ds.Key));
+            await using NpgsqlCommand latestCommand = Command(connection, transaction, "SELECT max(ts) FROM staging_feedback");
+            long? latest = await latestCommand.ExecuteScalarAsync(cancellationToken) is long l ? l : null;
+            long version = await BumpAsync(connection, transaction, ds.Key, newUsers, newItems, inserted, latest, cancellationToken);
+            return new WriteCounts(inserted, 0, version);
+        }, cancellationToken);
+    }
+
+    public Task<long?> EraseUserAsync(string name, string userId, CancellationToken cancellationToken) =>
+        WriteAsync<long?>(async (connection, transaction) =>
+        {
+            if (await FindAsync(connection, transaction, name, true, cancellationToken) is not { } ds)
+            {
+                return null;
+            }
+            await using NpgsqlCommand find = Command(connection, transaction, $"DELETE FROM {_s}.users WHERE ds = @ds AND id = @id RETURNING key", ("ds", ds.Key), ("id", userId));
+            if (await find.ExecuteScalarAsync(cancellationToken) is not long key)
+            {
+                return null;
+            }
+            long erased = await ExecuteAsync(connection, transaction, $"DELETE FROM {_s}.feedback WHERE ds = @ds AND user_key = @key", cancellationToken, ("ds", ds.Key), ("key", key));
+            await ExecuteAsync(connection, transaction, $"""
+                UPDATE {_s}.datasets SET version = version + 1, users = users - 1, feedback = feedback - @erased,
+                    last_feedback_at = (SELECT max(ts) FROM {_s}.feedback WHERE ds = @ds) WHERE key = @ds
+                """, cancellationToken, ("erased", erased), ("ds", ds.Key));
+            return erased;
+        }, cancellationToken);
+
+    public async IAsyncEnumerable<LiveItem> ExportItemsAsync(string name, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        Dataset ds = await FindAsync(connection, transaction, name, false, cancellationToken) ?? throw new DatasetNotFoundException(name);
+        await using NpgsqlCommand command = Command(connection, transaction,
+            $"SELECT key, id, title, categories, hidden, ts, labels FROM {_s}.items WHERE ds = @ds ORDER BY key", ("ds", ds.Key));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return ReadItem(reader);
+        }
+    }
+
+    public async IAsyncEnumerable<LiveFeedback> ExportFeedbackAsync(string name, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        Dataset ds = await FindAsync(connection, transaction, name, false, cancellationToken) ?? throw new DatasetNotFoundException(name);
+        await using NpgsqlCommand command = Command(connection, transaction, $"""
+            SELECT u.id, i.id, f.type, f.value, f.ts FROM {_s}.feedback f
+            JOIN {_s}.users u ON u.key = f.user_key JOIN {_s}.items i ON i.key = f.item_key
+            WHERE f.ds = @ds ORDER BY f.seq
+            """, ("ds", ds.Key));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new LiveFeedback(reader.GetString(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
+        }
+    }
+
+    public async Task<IReadOnlySet<string>?> UserIdsAsync(string name, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        if (await FindAsync(connection, transaction, name, false, cancellationToken) is not { } ds)
+        {
+            return null;
+        }
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await using NpgsqlCommand command = Command(connection, transaction, $"SELECT id FROM {_s}.users WHERE ds = @ds", ("ds", ds.Key));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
+    }
+
+    public async Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+        if (await FindAsync(connection, transaction, name, false, cancellationToken) is not { } ds)
+        {
+            return null;
+        }
+        var builder = new SnapshotBuilder(ds.Info.Settings);
+        await using (NpgsqlCommand users = Command(connection, transaction, $"SELECT key, id FROM {_s}.users WHERE ds = @ds ORDER BY key", ("ds", ds.Key)))
+        await using (NpgsqlDataReader reader = await users.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                builder.AddUser(reader.GetInt64(0), reader.GetString(1));
+            }
+        }
+        await using (NpgsqlCommand items = Command(connection, transaction,
+            $"SELECT key, id, title, categories, hidden, ts, labels FROM {_s}.items WHERE ds = @ds ORDER BY key", ("ds", ds.Key)))
+        await using (NpgsqlDataReader reader = await items.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                builder.AddItem(reader.GetInt64(0), ReadItem(reader));
+            }
+        }
+        await using (NpgsqlCommand feedback = Command(connection, transaction,
+            $"SELECT user_key, item_key, type, value, ts FROM {_s}.feedback WHERE ds = @ds ORDER BY seq", ("ds", ds.Key)))
+        await using (NpgsqlDataReader reader = await feedback.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken))
+        {
+            string? lastType = null;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                long user = reader.GetInt64(0), item = reader.GetInt64(1);
+                string type = reader.GetString(2);
+                lastType = type == lastType ? lastType : type;
+                double? value = reader.IsDBNull(3) ? null : reader.GetDouble(3);
+                long? ts = reader.IsDBNull(4) ? null : reader.GetInt64(4);
+                builder.AddFeedback(user, item, lastType, value, ts);
+            }
+        }
+        return builder.Build(name, ds.Info.Version);
+    }
+
+    public void Dispose()
+    {
+        _source.Dispose();
+        _init.Dispose();
+    }
+
+    private async Task<T> WriteAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await OpenAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        T result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (!_ready)
+        {
+            await _init.WaitAsync(cancellationToken);
+            try
+            {
+                if (!_ready)
+                {
+                    await CreateSchemaAsync(cancellationToken);
+                    _ready = true;
+                }
+            }
+            finally
+            {
+                _init.Release();
+            }
+        }
+        return await _source.OpenConnectionAsync(cancellationToken);
+    }
+
+    /// <summary>Idempotent; an advisory lock keeps an api and a worker node starting together from racing on CREATE.</summary>
+    private async Task CreateSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, transaction, $"""
+            SELECT pg_advisory_xact_lock(hashtext('{_s}.schema'));
+            CREATE SCHEMA IF NOT EXISTS {_s};
+            CREATE TABLE IF NOT EXISTS {_s}.datasets(
+                key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL UNIQUE, version bigint NOT NULL,
+                settings text NOT NULL, created_at bigint NOT NULL, users bigint NOT NULL DEFAULT 0, items bigint NOT NULL DEFAULT 0,
+                feedback bigint NOT NULL DEFAULT 0, last_feedback_at bigint);
+            CREATE TABLE IF NOT EXISTS {_s}.users(key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ds bigint NOT NULL, id text NOT NULL, UNIQUE(ds, id));
+            CREATE TABLE IF NOT EXISTS {_s}.items(
+                key bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, ds bigint NOT NULL, id text NOT NULL, title text, categories text,
+                hidden boolean NOT NULL DEFAULT false, ts bigint, labels text, UNIQUE(ds, id));
+            CREATE TABLE IF NOT EXISTS {_s}.feedback(
+                seq bigint GENERATED ALWAYS AS IDENTITY, ds bigint NOT NULL, user_key bigint NOT NULL, item_key bigint NOT NULL,
+                type text NOT NULL, value double precision, ts bigint);
+            CREATE INDEX IF NOT EXISTS feedback_ds ON {_s}.feedback(ds, seq);
+            """, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task<long> BumpAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long ds, long users, long items, long feedback, long? latest, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand bump = Command(connection, transaction, $"""
+            UPDATE {_s}.datasets SET version = version + 1, users = users + @users, items = items + @items, feedback = feedback + @feedback,
+                last_feedback_at = CASE WHEN @latest::bigint IS NULL THEN last_feedback_at ELSE greatest(last_feedback_at, @latest::bigint) END
+            WHERE key = @ds RETURNING version
+            """, ("users", users), ("items", items), ("feedback", feedback), ("latest", latest), ("ds", ds));
+        return (long)(await bump.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>The data set's row; with <paramref name="lockRow"/>, locked until the transaction ends (writes to one data set queue here).</summary>
+    private async Task<Dataset?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string name, bool lockRow, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = Command(connection, transaction,
+            $"SELECT {DatasetColumns} FROM {_s}.datasets WHERE name = @name{(lockRow ? " FOR UPDATE" : "")}", ("name", name));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? ReadDataset(reader) : null;
+    }
+
+    private static async Task<long> ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using NpgsqlCommand command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken)
+    {
+        if (value is null)
+        {
+            await copy.WriteNullAsync(cancellationToken);
+        }
+        else
+        {
+            await copy.WriteAsync(value, type, cancellationToken);
+        }
+    }
+
+    private static Dataset ReadDataset(NpgsqlDataReader r) => new(r.GetInt64(0), new LiveDatasetInfo(
+        r.GetString(1), r.GetInt64(2), r.GetInt64(5), r.GetInt64(6), r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
+        DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)), StoredText.Settings(r.GetString(3))));
+
+    private static LiveItem ReadItem(NpgsqlDataReader r) => new(
+        r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), StoredText.Categories(r.IsDBNull(3) ? null : r.GetString(3)),
+        r.GetBoolean(4), r.IsDBNull(5) ? null : r.GetInt64(5), StoredText.Labels(r.IsDBNull(6) ? null : r.GetString(6)));
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+#pragma warning disable CA2100 // the SQL is this class's own text (the schema name is validated by its option); values go in parameters
+        // No 30 s default: an import's set-based statements move millions of rows; the client's connection bounds them.
+        var command = new NpgsqlCommand(sql, connection, transaction) { CommandTimeout = 0 };
+#pragma warning restore CA2100
+        foreach ((string n, object? v) in parameters)
+        {
+            command.Parameters.AddWithValue(n, v ?? DBNull.Value);
+        }
+        return command;
+    }
+
+    private sealed record Dataset(long Key, LiveDatasetInfo Info);
+}
