@@ -121,6 +121,24 @@ public sealed class PrecomputedScorer : IItemScorer
         }
     }
 
+    /// <summary>User <paramref name="user"/>'s stored vector (length <see cref="Width"/>): what similar-user lookups compare.</summary>
+    public ReadOnlySpan<float> UserVector(int user)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(user));
+        return _users.AsSpan(user * Width, Width);
+    }
+
+    /// <summary>Copies item <paramref name="item"/>'s stored vector (length <see cref="Width"/>, bias left out) into <paramref name="into"/>.</summary>
+    public void CopyItemVector(int item, Span<float> into)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)ItemCount, nameof(item));
+        ArgumentOutOfRangeException.ThrowIfLessThan(into.Length, Width, nameof(into));
+        for (int k = 0; k < Width; k++)
+        {
+            into[k] = _head.Length == 0 ? _items[(k * ItemCount) + item] : _items[(item * Width) + k];
+        }
+    }
+
     private static float[] Transpose(float[] rows, int count, int width)
     {
         var columns = new float[rows.Length];
