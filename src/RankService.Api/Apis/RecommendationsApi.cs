@@ -11,7 +11,7 @@ namespace RankService.Api.Apis;
 /// <summary>One item of a session: an item id as the data set spells it, and optionally its value.</summary>
 /// <param name="Id">An item id as the data set spells it.<example>50</example></param>
 /// <param name="Value">A rating (the training label); left out means a positive interaction (1). <example>5</example></param>
-public sealed record SessionItemRequest(string? Id, float? Value = null);
+public sealed record SessionItemRequest(string? Id = null, float? Value = null);
 
 /// <summary>The body of <c>POST /sessions/ranking</c>.</summary>
 /// <param name="Dataset">The data set whose serving model folds the user in; left out: Data:DefaultDataset.<example>ml-100k</example></param>
@@ -19,7 +19,7 @@ public sealed record SessionItemRequest(string? Id, float? Value = null);
 /// <param name="K">How many items (1 to the catalogue size; default Serving:DefaultK).<example>10</example></param>
 /// <param name="Category">Only items with any of these categories.</param>
 /// <param name="Exclude">Item ids never to return.</param>
-public sealed record SessionRankingRequest(string? Dataset, IReadOnlyList<SessionItemRequest?>? Items, int? K = null,
+public sealed record SessionRankingRequest(string? Dataset = null, IReadOnlyList<SessionItemRequest?>? Items = null, int? K = null,
     IReadOnlyList<string?>? Category = null, IReadOnlyList<string?>? Exclude = null);
 
 /// <summary>The answer of <c>POST /sessions/ranking</c>.</summary>
@@ -55,7 +55,7 @@ public sealed record ItemListResponse(string Dataset, string ModelJobId, string 
 /// <summary>The body of <c>POST /users/{id}/rerank</c>.</summary>
 /// <param name="Items">The caller's candidate item ids (1 to 10,000).</param>
 /// <param name="Dataset">Left out: Data:DefaultDataset.<example>ml-100k</example></param>
-public sealed record RerankRequest(IReadOnlyList<string?>? Items, string? Dataset = null);
+public sealed record RerankRequest(IReadOnlyList<string?>? Items = null, string? Dataset = null);
 
 /// <summary>The answer of <c>POST /users/{id}/rerank</c>.</summary>
 /// <param name="Items">The known candidates in the model's order, with scores (seen items included).</param>
@@ -71,7 +71,7 @@ public sealed record RerankResponse(string UserId, string Dataset, string ModelJ
 /// <param name="IncludeSeen">Whether items a user already rated may appear.</param>
 /// <param name="Category">Only items with any of these categories.</param>
 /// <param name="Exclude">Item ids never to return.</param>
-public sealed record BatchRankingRequest(string? Dataset, IReadOnlyList<string?>? Users, int? K = null, bool IncludeSeen = false,
+public sealed record BatchRankingRequest(string? Dataset = null, IReadOnlyList<string?>? Users = null, int? K = null, bool IncludeSeen = false,
     IReadOnlyList<string?>? Category = null, IReadOnlyList<string?>? Exclude = null);
 
 /// <summary>One user's result in <c>POST /rankings</c>.</summary>
@@ -447,10 +447,14 @@ public static class RecommendationsApi
     {
         int room = model.ItemCount - offset;
         want = k ?? Math.Min(serving.DefaultK, room);
+        if (room < 1)
+        {
+            return Invalid("offset", $"offset must be below {model.ItemCount} (the catalogue size); got {offset}.");
+        }
         if (want < 1 || want > room)
         {
-            return k is not null && k >= 1 && offset > 0
-                ? Invalid("k", $"offset + k must be at most {model.ItemCount} (the catalogue size); got {offset} + {k}.")
+            return offset > 0 && want >= 1
+                ? Invalid("k", $"offset + k must be at most {model.ItemCount} (the catalogue size); got {offset} + {want}.")
                 : Invalid("k", $"k must be between 1 and {model.ItemCount} (the catalogue size); got {want}.");
         }
         return null;
