@@ -13,6 +13,7 @@ return args.FirstOrDefault() switch
     "epoch" => Tools.Epoch(args[1..]),
     "eval" => Tools.Eval(args[1..]),
     "gc-stress" => Tools.GcStress(args[1..]),
+    "fold-in" => Tools.FoldIn(args[1..]),
     _ => Run(args),
 };
 

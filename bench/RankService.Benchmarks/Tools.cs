@@ -154,6 +154,56 @@ internal static class Tools
     }
 
     /// <summary>
+    /// <c>fold-in --checkpoint MANIFEST --data DIR [--items 20] [--repeats 2000] [--k 10]</c>: the latency of a session
+    /// ranking's library part (fold the user in, score the catalogue, top k) for a cold-users run's best model, with
+    /// sessions of <c>--items</c> of each held-out user's fold-in items, one thread; percentiles in milliseconds.
+    /// </summary>
+    public static int FoldIn(string[] args)
+    {
+        Dictionary<string, string> a = Parse(args);
+        string manifest = a.GetValueOrDefault("checkpoint") ?? throw new ArgumentException("--checkpoint MANIFEST is required");
+        string folder = a.GetValueOrDefault("data") ?? throw new ArgumentException("--data DIR is required");
+        int items = Int(a, "items", 20), repeats = Int(a, "repeats", 2000), k = Int(a, "k", 10);
+        RatingDataset data = MovieLensLoader.Load(folder);
+        using LoadedCheckpoint checkpoint = CheckpointStore.Load(manifest);
+        TrainingOptions training = checkpoint.Manifest.Training;
+        var split = (ColdUsersSplit)EvaluationProtocol.Split(data, training.Protocol, training.SplitSeed);
+        UserFoldIn foldIn = UserFoldIn.FromTraining(checkpoint.Model, training, split.TrainItems.Count(t => t.Length > 0));
+        var scorer = new PrecomputedScorer(checkpoint.Model);
+        FoldInItem[][] sessions = [.. split.HeldOutUsers.Select(u => split.FoldInItems[u].Take(items)
+            .Select((item, i) => new FoldInItem(item, split.FoldInRatings[u][i])).ToArray())];
+        var scores = new float[scorer.ItemCount];
+        var top = new int[k];
+        var times = new double[repeats];
+        int iterations = 0;
+        for (int r = -50; r < repeats; r++) // 50 warm-up calls
+        {
+            FoldInItem[] session = sessions[(r + 50) % sessions.Length];
+            long start = Stopwatch.GetTimestamp();
+            FoldInResult result = foldIn.Fold(session);
+            scorer.ScoreVector(result.UserVector, scores);
+            TopK.Select(scores, [.. session.Select(s => s.Item).Order()], k, top);
+            if (r >= 0)
+            {
+                times[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                iterations += result.Iterations;
+            }
+        }
+        // Quality of the same checkpoint with the penalty scaled (1 = the one training implies): what was tried.
+        foreach (string scale in a.GetValueOrDefault("l2-scales", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            double factor = double.Parse(scale, CultureInfo.InvariantCulture);
+            var scaled = new UserFoldIn(checkpoint.Model, foldIn.Settings with { L2 = foldIn.Settings.L2 * factor });
+            IReadOnlyDictionary<string, double> m = ColdUsersEvaluator.Evaluate(scaled, scorer, split, Trainer.Ks).Metrics;
+            Console.WriteLine(Invariant($"RESULT l2_scale={factor} l2={scaled.Settings.L2:G4} ndcg10={m["NDCG@10"]:F4} recall10={m["Recall@10"]:F4}"));
+        }
+        Array.Sort(times);
+        double P(double q) => times[Math.Min(times.Length - 1, (int)Math.Ceiling(q * times.Length) - 1)];
+        Console.WriteLine(Invariant($"RESULT sessions={sessions.Length} items={items} repeats={repeats} head={training.Head.Wire()} loss={training.Loss.Wire()} p50_ms={P(0.5):F2} p90_ms={P(0.9):F2} p99_ms={P(0.99):F2} max_ms={times[^1]:F2} mean_iterations={iterations / (double)repeats:F1}"));
+        return 0;
+    }
+
+    /// <summary>
     /// <c>gc-stress [--iterations 300] [--epochs 3]</c>: runs the code that touches tensors outside a training batch
     /// (Adam state save and load, module save, scorer construction, head export, a short training run) while another
     /// thread collects garbage without pause. TorchSharp frees a tensor that is no longer referenced from the

@@ -13,8 +13,8 @@ internal static class BaselineCommand
 {
     private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'.", Required = true };
     private static readonly Option<string> Model = new("--model") { Description = "popularity, bpr or ease.", Required = true };
-    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal or recbole.", DefaultValueFactory = _ => SplitProtocol.Temporal.Wire() };
-    private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole split.", DefaultValueFactory = _ => RandomRatioSplit.DefaultSeed };
+    private static readonly Option<string> Protocol = new("--protocol") { Description = "temporal, recbole, cold-users or cold-users-warm.", DefaultValueFactory = _ => SplitProtocol.Temporal.Wire() };
+    private static readonly Option<int> SplitSeed = new("--split-seed") { Description = "Seed of the recbole and cold-users splits.", DefaultValueFactory = _ => RandomRatioSplit.DefaultSeed };
     private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated training seeds (BPR); one run each.", DefaultValueFactory = _ => "42" };
     private static readonly Option<string> Lambdas = new("--lambdas") { Description = "EASE: comma-separated lambdas; the best on validation NDCG@10 is used.", DefaultValueFactory = _ => string.Join(',', Baseline.DefaultLambdas.Select(l => l.ToString(CultureInfo.InvariantCulture))) };
     private static readonly Option<int> Epochs = new("--epochs") { Description = "BPR epochs.", DefaultValueFactory = _ => new BprOptions().Epochs };
@@ -79,6 +79,11 @@ internal static class BaselineCommand
         if (!CliData.TryLoad(parse.GetValue(Data)!, false, out RatingDataset data))
         {
             return 3;
+        }
+        if (splitProtocol == SplitProtocol.ColdUsers && model != Baseline.Popularity)
+        {
+            Console.Error.WriteLine($"Under the cold-users protocol only the popularity baseline is evaluated (BPR and EASE would rank the held-out users from an empty history).");
+            return 2;
         }
         UserSplit split = EvaluationProtocol.Split(data, splitProtocol, parse.GetValue(SplitSeed));
         var entry = new LeaderboardEntry(model, "", [], [], []);

@@ -24,6 +24,12 @@ internal static class LocalSweep
             return 3;
         }
         string protocol = grid[0].Protocol.Wire();
+        if (grid[0].Protocol == SplitProtocol.ColdUsers && (withEase || baselines.Any(b => b != Baseline.Popularity)))
+        {
+            // The blend and BPR/EASE would score the held-out users from an empty history; only the two-tower model folds them in.
+            Console.Error.WriteLine("Under the cold-users protocol only the popularity baseline is evaluated, without --ensemble.");
+            return 2;
+        }
         string sweepFolder = RunFolder.Create(outFolder, $"sweep-{data.Name}-{protocol}");
         Console.WriteLine($"{data.Name}, {protocol}: {grid.Count} configurations x {seeds.Count} seeds; runs in {sweepFolder}");
 

@@ -31,13 +31,18 @@ public static class Baseline
         IReadOnlyList<double>? lambdas = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(split);
+        if (split is ColdUsersSplit { TrainedIn: false } && model != Popularity)
+        {
+            // BPR and EASE would score the held-out users from an empty history: only the two-tower model folds them in.
+            throw new ArgumentException($"Under the cold-users protocol only the {Popularity} baseline is evaluated; train reports it beside the folded-in model.", nameof(model));
+        }
         switch (model)
         {
             case Popularity:
             {
                 var scorer = new PopularityScorer(split);
                 return new BaselineResult(model, Evaluate(scorer, split, EvaluationTarget.Validation, ks),
-                    Evaluate(scorer, split, EvaluationTarget.Test, ks), "");
+                    Evaluate(scorer, split is ColdUsersSplit cold ? cold.TestSplit : split, EvaluationTarget.Test, ks), "");
             }
             case Bpr:
             {

@@ -70,9 +70,19 @@ public sealed class PrecomputedScorer : IItemScorer
     public void ScoreUser(int user, Span<float> scores)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(user));
+        ScoreVector(_users.AsSpan(user * Width, Width), scores);
+    }
+
+    /// <summary>
+    /// Scores every catalogue item for a user given by its stored-side vector (length <see cref="Width"/>: the tower
+    /// output for dot, W_u e_u + c for concat-mlp), e.g. one folded in by <see cref="UserFoldIn"/>. Thread-safe.
+    /// </summary>
+    public void ScoreVector(ReadOnlySpan<float> user, Span<float> scores)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(user.Length, Width, nameof(user));
         ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, ItemCount, nameof(scores));
         int d = Width;
-        ReadOnlySpan<float> u = _users.AsSpan(user * d, d);
+        ReadOnlySpan<float> u = user;
         ReadOnlySpan<float> items = _items;
         if (_head.Length == 0)
         {

@@ -169,6 +169,39 @@ public sealed class TwoTowerModel : Module<Tensor, Tensor, Tensor>
         return layers;
     }
 
+    /// <summary>
+    /// The user side after the embedding as plain arrays, for folding in new users (<see cref="UserFoldIn"/>): each
+    /// affine layer's weight [out, in] row-major, bias [out] (zeros when it has none) and whether a ReLU follows it.
+    /// <see cref="UserVectors"/> is these layers applied in order to the embedding; empty when it is the embedding itself.
+    /// </summary>
+    public IReadOnlyList<(float[] Weight, float[] Bias, int Inputs, int Outputs, bool Relu)> UserSideLayers()
+    {
+        var linears = user_tower.children().OfType<LinearLayer>().ToList();
+        if (head_user is not null)
+        {
+            linears.Add(head_user);
+        }
+        int towerLayers = linears.Count - (head_user is null ? 0 : 1);
+        var layers = new List<(float[], float[], int, int, bool)>();
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < linears.Count; i++)
+        {
+            Tensor w = linears[i].Weight.detach().to(CPU).contiguous();
+            int outputs = (int)w.shape[0];
+            float[] bias = linears[i].Bias is { } b ? b.detach().to(CPU).contiguous().data<float>().ToArray() : new float[outputs];
+            // The tower puts a ReLU between its own layers only (see Tower); the head's user half is affine.
+            layers.Add((w.data<float>().ToArray(), bias, (int)w.shape[1], outputs, i < towerLayers - 1));
+        }
+        return layers;
+    }
+
+    /// <summary>The user embedding table [users, d] as a row-major array.</summary>
+    public float[] UserEmbeddings()
+    {
+        using var scope = NewDisposeScope();
+        return user_embedding.weight!.detach().to(CPU).contiguous().data<float>().ToArray();
+    }
+
     public override Tensor forward(Tensor users, Tensor items)
     {
         if (head_item is null && Options.HiddenSizes.Count == 0)

@@ -122,7 +122,7 @@ public sealed class Trainer
 
         // A service shutting down that will resume the run elsewhere skips the final evaluation.
         bool evaluate = !(cancelled && SkipEvaluationWhenCancelled?.Invoke() == true);
-        FinalMetrics final = evaluate ? EvaluateFinal(model, split, checkpoints, stopping, board) : FinalMetrics.None;
+        FinalMetrics final = evaluate ? EvaluateFinal(model, split, batcher.ListCount, checkpoints, stopping, board) : FinalMetrics.None;
         return new TrainingResult(history, stopping.BestEpoch, stopping.BestValidation, final.Test, final.PopularityValidation, final.PopularityTest,
             stopping.BestEpoch > 0 ? checkpoints.BestPath : "", history.Count > 0 ? checkpoints.LastPath : "",
             StoppedEarly: stopping.ShouldStop(lastEpoch), cancelled)
@@ -186,15 +186,21 @@ public sealed class Trainer
         public static readonly FinalMetrics None = new(new Dictionary<string, double>(), new Dictionary<string, double>(), new Dictionary<string, double>());
     }
 
-    /// <summary>Reloads the best checkpoint, evaluates it on test (saved into its manifest), and the popularity baseline.</summary>
-    private FinalMetrics EvaluateFinal(TwoTowerModel model, UserSplit split, RunCheckpoints checkpoints, EarlyStopping stopping, SummaryWriter board)
+    /// <summary>
+    /// Reloads the best checkpoint, evaluates it on test (saved into its manifest), and the popularity baseline. Under
+    /// <c>cold-users</c> the test users were never trained on: each is folded in from their fold-in items first.
+    /// </summary>
+    private FinalMetrics EvaluateFinal(TwoTowerModel model, UserSplit split, int trainingLists, RunCheckpoints checkpoints, EarlyStopping stopping, SummaryWriter board)
     {
+        UserSplit testSplit = split is ColdUsersSplit cold ? cold.TestSplit : split;
         Profile?.Restart();
         IReadOnlyDictionary<string, double> test = new Dictionary<string, double>();
         if (stopping.BestEpoch > 0)
         {
             CheckpointStore.LoadWeightsInto(checkpoints.BestPath, model);
-            test = Evaluate(model, split, EvaluationTarget.Test);
+            test = split is ColdUsersSplit { TrainedIn: false } coldUsers
+                ? ColdUsersEvaluator.Evaluate(UserFoldIn.FromTraining(model, _options, trainingLists), new PrecomputedScorer(model), coldUsers, Ks).Metrics
+                : Evaluate(model, split, EvaluationTarget.Test);
             checkpoints.SaveTested(model, stopping, test);
             foreach ((string name, double value) in test)
             {
@@ -205,7 +211,7 @@ public sealed class Trainer
         var popularity = new PopularityScorer(split);
         var metrics = new FinalMetrics(test,
             FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Validation, Ks).Metrics,
-            FullCatalogueEvaluator.Evaluate(popularity, split, EvaluationTarget.Test, Ks).Metrics);
+            FullCatalogueEvaluator.Evaluate(popularity, testSplit, EvaluationTarget.Test, Ks).Metrics);
         Profile?.Lap("baseline");
         return metrics;
     }

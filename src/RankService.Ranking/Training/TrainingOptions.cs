@@ -15,11 +15,11 @@ public sealed partial record TrainingOptions
 {
     // A choice is an enum spelled on the wire by its [JsonStringEnumMemberName]s (WireNames); its members are its
     // allowed values, or the subset ChoicesFrom/ChoicesMember name (hybrid's parts).
-    [TrainingOption("Evaluation protocol: temporal (leave-last-out) or recbole (random 80/10/10 per user, every rating a positive).")]
+    [TrainingOption("Evaluation protocol: temporal (leave-last-out), recbole (random 80/10/10 per user, every rating a positive), cold-users (10% of users never trained on, folded in from 80% of their items, tested on the rest) or cold-users-warm (the same split with that 80% trained on).")]
     public SplitProtocol Protocol { get; init; } = SplitProtocol.Temporal;
 
     /// <summary>Kept apart from <see cref="Seed"/> so runs with different seeds share one split.</summary>
-    [TrainingOption("Seed of the recbole split (RecBole's default is 2020).", Min = 0, Max = int.MaxValue)]
+    [TrainingOption("Seed of the recbole and cold-users splits (RecBole's default is 2020).", Min = 0, Max = int.MaxValue)]
     public int SplitSeed { get; init; } = RandomRatioSplit.DefaultSeed;
 
     [TrainingOption("The ranking loss.")]

@@ -101,7 +101,7 @@ public class TrainingOptionCatalogTests
     [Fact]
     public void Every_choice_is_written_as_todays_string_and_read_back_in_any_case()
     {
-        Assert.Equal(["temporal", "recbole"], Option("protocol").Choices);
+        Assert.Equal(["temporal", "recbole", "cold-users", "cold-users-warm"], Option("protocol").Choices);
         Assert.Equal(["dot", "concat-mlp"], Option("head").Choices);
         Assert.Equal(["auto", "cpu", "cuda"], Option("device").Choices);
         Assert.Equal(["ndcg-loss2++", "lambdarank"], Option("lambdaWeighting").Choices);
