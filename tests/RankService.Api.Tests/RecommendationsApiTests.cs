@@ -93,9 +93,9 @@ public abstract class RecommendationsTests(RecommendationsService service)
     }
 
     [Fact]
-    public async Task Popular_items_are_the_train_set_counts_of_the_serving_model_most_first_and_honour_categories()
+    public async Task Popular_items_are_the_interaction_counts_of_the_serving_models_data_most_first_and_honour_categories()
     {
-        // The train split is what each user's ranking leaves out as seen: count it user by user through HTTP.
+        // The seen items are what each user's ranking leaves out: count them user by user through HTTP.
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (string user in Data.Users.Ids)
         {
@@ -207,11 +207,24 @@ public abstract class RecommendationsTests(RecommendationsService service)
     }
 
     [Fact]
-    public async Task Sessions_answer_503_until_the_service_can_fold_users_in_and_reject_bad_sessions_first()
+    public async Task A_session_ranks_without_its_items_reports_unknown_ids_and_honours_filters_against_its_full_ranking()
     {
-        HttpResponseMessage response = await Client.PostAsJsonAsync("/sessions/ranking", new { items = new[] { new { id = "1" }, new { id = "nope" } } });
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        string[] items = [.. Rated("6").Take(12)];
+        object[] session = [.. items.Select(id => (object)new { id, value = 4f }), new { id = "nope" }];
+
+        SessionRankingResponse full = await PostAsync<SessionRankingResponse>("/sessions/ranking", new { items = session, k = Items - items.Length });
+        SessionRankingResponse filtered = await PostAsync<SessionRankingResponse>("/sessions/ranking",
+            new { items = session, k = 5, category = new[] { "Drama", "Thriller" }, exclude = new[] { full.Items[0].ItemId } });
+
+        Assert.Equal(Items - items.Length, full.Items.Count);
+        Assert.DoesNotContain(full.Items, i => items.Contains(i.ItemId));
+        Assert.Equal(["nope"], full.UnknownItems);
+        Assert.Equal(full.Items.Select(i => i.Score).OrderByDescending(s => s), full.Items.Select(i => i.Score));
+        Assert.Equal(full.Items.Skip(1).Where(i => InAny(i.ItemId, ["Drama", "Thriller"])).Take(5).Select(i => (i.ItemId, i.Score)),
+            filtered.Items.Select(i => (i.ItemId, i.Score)));
+        // The same items give the same user: fold-in is deterministic.
+        SessionRankingResponse again = await PostAsync<SessionRankingResponse>("/sessions/ranking", new { items = session, k = Items - items.Length });
+        Assert.Equal(full.Items, again.Items);
     }
 
     public static TheoryData<string, string, string?, int> BadRequests => new()

@@ -40,7 +40,7 @@ public sealed record SimilarUser(int Rank, string UserId, float Score);
 public sealed record SimilarUsersResponse(string UserId, string Dataset, string ModelJobId, string Compared, IReadOnlyList<SimilarUser> Users);
 
 /// <summary>One item of a list that is not a model's ranking.</summary>
-/// <param name="Count">Interactions in the serving model's training data (popular).</param>
+/// <param name="Count">Interactions in the data set the serving model was trained on (popular).</param>
 /// <param name="Timestamp">Published, Unix seconds (latest).</param>
 public sealed record ListedItem(int Rank, string ItemId,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MovieId,
@@ -117,7 +117,7 @@ public static class RecommendationsApi
         app.MapGet("/items/popular", PopularItems)
             .WithTags("Items").WithName("GetPopularItems")
             .WithSummary("The most interacted-with items")
-            .WithDescription("Items by their number of interactions in the serving model's training data (its train split, as the checkpoint's seen file holds it; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. The same list for live data sets: a recent-feedback window is not offered yet.")
+            .WithDescription("Items by their number of interactions in the data set the serving model was trained on (every rated item, as the checkpoint's seen file holds it; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. The same list for live data sets: a recent-feedback window is not offered yet.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
 

@@ -13,7 +13,7 @@ public static class ServingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<ServingStateFile>();
-        builder.Services.AddSingleton<ISessionFoldIn, UnavailableFoldIn>();
+        builder.Services.AddSingleton<ISessionFoldIn, ModelFoldIn>();
         // Nodes that share job storage share serving.json: its changes take a lock in their database.
         builder.Services.AddSingleton<IServingStateLock>(provider =>
             provider.GetRequiredService<IOptions<JobsOptions>>().Value.Storage == JobStorageKind.PostgreSql

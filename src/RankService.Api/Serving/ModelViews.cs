@@ -37,7 +37,7 @@ public sealed class ModelViews
         }
         Categories = categories.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
 
-        // Train-set counts: every user's seen (train) items, as the checkpoint stores them.
+        // Counts over the data set the model was trained on: every user's rated items, as the seen file stores them.
         var counts = new int[n];
         if (model.Seen is { } seen)
         {
@@ -62,7 +62,7 @@ public sealed class ModelViews
     /// <summary>Dense item indices per category, ascending.</summary>
     public IReadOnlyDictionary<string, int[]> Categories { get; }
 
-    /// <summary>Interactions per item in the model's training data (its seen file).</summary>
+    /// <summary>Interactions per item in the data set the model was trained on (its seen file).</summary>
     public IReadOnlyList<int> Counts { get; }
 
     /// <summary>Items that are not hidden, most interactions first (ties: lower index).</summary>

@@ -14,5 +14,5 @@ public interface ISessionFoldIn
     void Score(ServingModel model, IReadOnlyList<SessionItem> items, Span<float> scores);
 }
 
-/// <summary>Thrown when a serving model cannot fold a session in; the endpoint answers 503 with the message.</summary>
+/// <summary>Thrown when a serving model cannot fold a session in now; the endpoint answers 503 with the message.</summary>
 public sealed class FoldInUnavailableException(string message) : Exception(message);
