@@ -318,6 +318,32 @@ public sealed class RecommendationsBeforeAnyModelTests(EmptyService service) : I
     }
 }
 
+/// <summary>The recommendation endpoints in the OpenAPI document, with examples of their bodies.</summary>
+public sealed class RecommendationsOpenApiTests(EmptyService service) : IClassFixture<EmptyService>
+{
+    [Fact]
+    public async Task Swagger_lists_every_recommendation_endpoint_and_shows_example_bodies()
+    {
+        JsonElement doc = await service.Client.GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+        JsonElement paths = doc.GetProperty("paths");
+        foreach ((string path, string method) in new[]
+        {
+            ("/sessions/ranking", "post"), ("/items/{id}/similar", "get"), ("/users/{id}/similar", "get"), ("/items/popular", "get"),
+            ("/items/latest", "get"), ("/users/{id}/rerank", "post"), ("/rankings", "post"), ("/users/{id}/ranking", "get"),
+        })
+        {
+            Assert.True(paths.GetProperty(path).TryGetProperty(method, out JsonElement operation), $"{method} {path}");
+            Assert.False(string.IsNullOrWhiteSpace(operation.GetProperty("description").GetString()));
+        }
+        string[] ranking = [.. paths.GetProperty("/users/{id}/ranking").GetProperty("get").GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()!)];
+        Assert.Superset(new HashSet<string> { "offset", "category", "exclude", "fallback" }, ranking.ToHashSet());
+        JsonElement schemas = doc.GetProperty("components").GetProperty("schemas");
+        JsonElement session = schemas.GetProperty("SessionRankingRequest").GetProperty("properties");
+        Assert.Equal("50", session.GetProperty("items").GetProperty("example")[0].GetProperty("id").GetString());
+        Assert.Equal(3, schemas.GetProperty("BatchRankingRequest").GetProperty("properties").GetProperty("users").GetProperty("example").GetArrayLength());
+    }
+}
+
 /// <summary>A left-out data set is the configured default, whatever was activated last.</summary>
 public sealed class DefaultDatasetTests() : HostPerTest(new Dictionary<string, string?> { ["Data:DefaultDataset"] = "ml-100k" })
 {

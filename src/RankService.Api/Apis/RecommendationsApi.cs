@@ -9,16 +9,16 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace RankService.Api.Apis;
 
 /// <summary>One item of a session: an item id as the data set spells it, and optionally its value.</summary>
-/// <param name="Id">An item id as the data set spells it.<example>50</example></param>
-/// <param name="Value">A rating (the training label); left out means a positive interaction (1). <example>5</example></param>
+/// <param name="Id" example="50">An item id as the data set spells it.</param>
+/// <param name="Value" example="5">A rating (the training label); left out means a positive interaction (1).</param>
 public sealed record SessionItemRequest(string? Id = null, float? Value = null);
 
 /// <summary>The body of <c>POST /sessions/ranking</c>.</summary>
-/// <param name="Dataset">The data set whose serving model folds the user in; left out: Data:DefaultDataset.<example>ml-100k</example></param>
-/// <param name="Items">The items the user interacted with (1 to 1,000), the most recent last.</param>
-/// <param name="K">How many items (1 to the catalogue size; default Serving:DefaultK).<example>10</example></param>
-/// <param name="Category">Only items with any of these categories.</param>
-/// <param name="Exclude">Item ids never to return.</param>
+/// <param name="Dataset" example="ml-100k">The data set whose serving model folds the user in; left out: Data:DefaultDataset.</param>
+/// <param name="Items" example='[{"id": "50", "value": 5}, {"id": "181", "value": 4}, {"id": "172"}]'>The items the user interacted with (1 to 1,000), the most recent last.</param>
+/// <param name="K" example="10">How many items (1 to the catalogue size; default Serving:DefaultK).</param>
+/// <param name="Category" example='["Comedy", "Drama"]'>Only items with any of these categories.</param>
+/// <param name="Exclude" example='["50"]'>Item ids never to return.</param>
 public sealed record SessionRankingRequest(string? Dataset = null, IReadOnlyList<SessionItemRequest?>? Items = null, int? K = null,
     IReadOnlyList<string?>? Category = null, IReadOnlyList<string?>? Exclude = null);
 
@@ -53,8 +53,8 @@ public sealed record ListedItem(int Rank, string ItemId,
 public sealed record ItemListResponse(string Dataset, string ModelJobId, string Source, IReadOnlyList<ListedItem> Items);
 
 /// <summary>The body of <c>POST /users/{id}/rerank</c>.</summary>
-/// <param name="Items">The caller's candidate item ids (1 to 10,000).</param>
-/// <param name="Dataset">Left out: Data:DefaultDataset.<example>ml-100k</example></param>
+/// <param name="Items" example='["50", "181", "172", "1"]'>The caller's candidate item ids (1 to 10,000).</param>
+/// <param name="Dataset" example="ml-100k">Left out: Data:DefaultDataset.</param>
 public sealed record RerankRequest(IReadOnlyList<string?>? Items = null, string? Dataset = null);
 
 /// <summary>The answer of <c>POST /users/{id}/rerank</c>.</summary>
@@ -65,12 +65,12 @@ public sealed record RerankResponse(string UserId, string Dataset, string ModelJ
     IReadOnlyList<string> Excluded, IReadOnlyList<string> UnknownItems);
 
 /// <summary>The body of <c>POST /rankings</c>.</summary>
-/// <param name="Dataset">Left out: Data:DefaultDataset.<example>ml-100k</example></param>
-/// <param name="Users">1 to 1,000 user ids as the data set spells them.</param>
-/// <param name="K">Per user (1 to the catalogue size; default Serving:DefaultK).<example>10</example></param>
+/// <param name="Dataset" example="ml-100k">Left out: Data:DefaultDataset.</param>
+/// <param name="Users" example='["1", "2", "3"]'>1 to 1,000 user ids as the data set spells them.</param>
+/// <param name="K" example="10">Per user (1 to the catalogue size; default Serving:DefaultK).</param>
 /// <param name="IncludeSeen">Whether items a user already rated may appear.</param>
-/// <param name="Category">Only items with any of these categories.</param>
-/// <param name="Exclude">Item ids never to return.</param>
+/// <param name="Category" example='["Comedy", "Drama"]'>Only items with any of these categories.</param>
+/// <param name="Exclude" example='["50"]'>Item ids never to return.</param>
 public sealed record BatchRankingRequest(string? Dataset = null, IReadOnlyList<string?>? Users = null, int? K = null, bool IncludeSeen = false,
     IReadOnlyList<string?>? Category = null, IReadOnlyList<string?>? Exclude = null);
 
