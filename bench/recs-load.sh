@@ -5,7 +5,9 @@
 # Targets, idle at 16 connections: filtered ranking >= 80 % of plain ranking's rps; similar and popular >= 20,000 rps,
 # p99 <= 2 ms; session (20 items) p99 <= 10 ms; batch of 100 users >= 5 x the users/s of single rankings.
 # Usage: bench/recs-load.sh   env: ML100K (data folder), REPEATS (3), DURATION (15), WARMUP (5), CONNECTIONS (16),
-#        ENDPOINTS ("ranking filtered similar popular session batch"), BENCH_PORT (5391), NO_APPEND=1
+#        ENDPOINTS ("ranking filtered similar popular session batch"), BENCH_PORT (5391), NO_APPEND=1,
+#        DATASET (ml-100k; "synthetic" trains the built-in set, e.g. Data__SyntheticSet__Users=943
+#        Data__SyntheticSet__Items=1682 for the same shape: the host reads those from its environment)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib/service.sh
@@ -23,9 +25,11 @@ echo "building the host" >&2
 svc_build "$out"
 mkdir -p "$out/data" "$out/artifacts"
 ln -s "$data" "$out/data/ml-100k"
+dataset="${DATASET:-ml-100k}"
+export Data__DefaultDataset="$dataset" # the endpoints' requests name no data set
 svc_start "$out" "$out/artifacts" "$out/data"
-echo "training the serving model (3 epochs on ml-100k)" >&2
-job="$(svc_post_job '{"dataset":"ml-100k","epochs":3,"embeddingDim":64}')"
+echo "training the serving model (3 epochs)" >&2
+job="$(svc_post_job "{\"dataset\":\"$dataset\",\"epochs\":3,\"embeddingDim\":64}")"
 svc_wait_job "$job" succeeded 600
 
 declare -A rps p50 p99 pmax errs
@@ -41,10 +45,10 @@ for endpoint in $endpoints; do
   done
 done
 
-cmd="bench/recs-load.sh"; [[ "${REPEATS:-}${DURATION:-}${CONNECTIONS:-}${ENDPOINTS:-}" != "" ]] && cmd="REPEATS=$repeats DURATION=$duration CONNECTIONS=$connections ENDPOINTS=\"$endpoints\" $cmd"
+cmd="bench/recs-load.sh"; [[ "${REPEATS:-}${DURATION:-}${CONNECTIONS:-}${ENDPOINTS:-}${DATASET:-}" != "" ]] && cmd="REPEATS=$repeats DURATION=$duration CONNECTIONS=$connections ENDPOINTS=\"$endpoints\" DATASET=$dataset $cmd"
 {
   echo
-  echo "### Recommendation endpoints under load, ml-100k, wrk 1 thread, $connections connections: \`$cmd\`"
+  echo "### Recommendation endpoints under load, $dataset, wrk 1 thread, $connections connections: \`$cmd\`"
   echo
   echo "$(date -u +%F), nproc $(nproc); ${duration} s per run after a ${warmup} s warm-up, $repeats runs each; min / median / max over the runs. batch: $BATCH users per request (users/s = requests/s x $BATCH)."
   echo
