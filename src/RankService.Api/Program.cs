@@ -31,6 +31,7 @@ if (app.ServesHttpApi()) // a Service:Role Worker node answers health checks onl
 {
     app.MapJobsApi();
     app.MapRankingApi();
+    app.MapRecommendationsApi();
     app.MapModelsApi();
     app.MapSchedulesApi();
     app.MapDatasetsApi();

@@ -159,6 +159,22 @@ public sealed class JobsPageTests(Chromium chromium) : IClassFixture<Chromium>, 
         IReadOnlyList<string> itemIds = await items.EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.itemId)");
         Assert.Equal(ranking.Items.Select(i => i.ItemId), itemIds);
 
+        // The data sets, a similar-items lookup and a session typed as an id and a title, each the same as the API's.
+        await Expect(page.Locator("#datasets-list")).ToContainTextAsync($"synthetic (job {id})");
+        await page.Locator("#similar-item").FillAsync("7");
+        await page.Locator("#similar-submit").ClickAsync();
+        await Expect(page.Locator("#similar-list li")).ToHaveCountAsync(10);
+        SimilarItemsResponse similar = (await _http.GetFromJsonAsync<SimilarItemsResponse>("/items/7/similar", ApiHost.Json))!;
+        Assert.Equal(similar.Items.Select(i => i.ItemId), await page.Locator("#similar-list li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.itemId)"));
+        string title = ranking.Items[0].Title;
+        await page.Locator("#session-items").FillAsync($"3, {title}, no-such-item");
+        await page.Locator("#session-submit").ClickAsync();
+        await Expect(page.Locator("#session-list li")).ToHaveCountAsync(10);
+        await Expect(page.Locator("#session-caption")).ToContainTextAsync("Not in the catalogue: no-such-item");
+        HttpResponseMessage posted = await _http.PostAsJsonAsync("/sessions/ranking", new { items = new[] { new { id = "3" }, new { id = ranking.Items[0].ItemId }, new { id = "no-such-item" } }, k = 10 });
+        SessionRankingResponse session = (await posted.Content.ReadFromJsonAsync<SessionRankingResponse>(ApiHost.Json))!;
+        Assert.Equal(session.Items.Select(i => i.ItemId), await page.Locator("#session-list li").EvaluateAllAsync<string[]>("items => items.map(i => i.dataset.itemId)"));
+
         Assert.Empty(_consoleErrors);
     }
 

@@ -54,7 +54,7 @@ public static class ModelsApi
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .RequireApiKey()
-            .WithDescription("Makes job `id`'s model the serving model of its data set, and its data set the default of GET /users/{id}/ranking. The switch is atomic: requests in flight finish on the old model. 404 for an unknown job, 409 for a job without a usable checkpoint.");
+            .WithDescription("Makes job `id`'s model the serving model of its data set, and records it as activated last (the default of rankings is always Data:DefaultDataset). The switch is atomic: requests in flight finish on the old model. 404 for an unknown job, 409 for a job without a usable checkpoint.");
 
         api.MapGet("/{id}", GetModel)
             .WithName("GetModel")

@@ -14,6 +14,7 @@ public static class ServingExtensions
         builder.Services.AddSingleton<ModelRegistry>();
         builder.Services.AddSingleton<AnnIndexing>();
         builder.Services.AddSingleton<ServingStateFile>();
+        builder.Services.AddSingleton<ISessionFoldIn, ModelFoldIn>();
         // Nodes that share job storage share serving.json: its changes take a lock in their database.
         builder.Services.AddSingleton<IServingStateLock>(provider =>
             provider.GetRequiredService<IOptions<JobsOptions>>().Value.Storage == JobStorageKind.PostgreSql

@@ -134,7 +134,28 @@ public sealed class ServingModel : IDisposable
     public IReadOnlyList<long>? ItemNumbers { get; }
 
     private readonly Lock _gate = new();
+    private UserFoldIn? _foldIn;
     public bool IsRetired { get; private set; }
+
+    /// <summary>
+    /// Folds in users the model never saw (<c>POST /sessions/ranking</c>), with the run's loss and options; made on
+    /// first use from the native model (it copies what it needs), so null only when the model was retired before that.
+    /// </summary>
+    public UserFoldIn? FoldIn
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_foldIn is null && !IsRetired)
+                {
+                    int lists = Seen is { } seen ? Enumerable.Range(0, seen.UserCount).Count(u => seen.For(u).Length > 0) : UserCount;
+                    _foldIn = UserFoldIn.FromTraining(_checkpoint.Model, Manifest.Training, lists);
+                }
+                return _foldIn;
+            }
+        }
+    }
 
     /// <summary>Immutable and thread-safe; stays valid after <see cref="Retire"/>.</summary>
     public PrecomputedScorer Scorer { get; }

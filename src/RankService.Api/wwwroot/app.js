@@ -587,6 +587,9 @@
     });
     $('#models tbody').replaceChildren(...rows);
     $('#models-empty').hidden = rows.length > 0;
+    const serving = result.data.filter(m => m.serving);
+    state.serving = Object.fromEntries(serving.map(m => [m.dataset, m.jobId]));
+    $('#datasets-list').textContent = serving.length ? serving.map(m => `${m.dataset} (job ${m.jobId})`).join(', ') : 'none yet';
   }
 
   async function activate(id, button) {
@@ -656,6 +659,99 @@
     result.hidden = false;
   }
 
+  // ---- similar items and sessions ---------------------------------------------------------------------------------
+
+  function itemRows(items) {
+    return items.map(item => el('li', { 'data-item-id': item.itemId },
+      el('span', { class: 'title', text: item.title || `(item ${item.itemId})` }),
+      el('span', { class: 'movie-id', text: `#${item.itemId}` }),
+      el('span', { class: 'score', text: fixed(item.score, 3) })));
+  }
+
+  function setUpSimilarForm() {
+    const form = $('#similar-form');
+    const formError = $('#similar-error');
+    form.addEventListener('submit', async event => {
+      event.preventDefault();
+      clearErrors(form, formError);
+      const item = $('#similar-item').value.trim();
+      if (!item) {
+        $('.field-error[data-error-for="itemId"]', form).textContent = 'An item id as the data set spells it, e.g. 50.';
+        return;
+      }
+      const query = new URLSearchParams();
+      const dataset = $('#similar-dataset').value.trim();
+      if (dataset) {
+        query.set('dataset', dataset);
+      }
+      const result = await api('GET', `/items/${encodeURIComponent(item)}/similar?${query}`);
+      if (result.ok) {
+        $('#similar-list').replaceChildren(...itemRows(result.data.items));
+      } else {
+        $('#similar-list').replaceChildren();
+        showErrors(form, formError, result);
+      }
+    });
+  }
+
+  // Titles typed into the session box are matched against the serving model's catalogue (loaded once per model).
+  const catalogues = new Map();
+  async function catalogue(dataset) {
+    const job = dataset ? (state.serving || {})[dataset] : Object.values(state.serving || {})[0];
+    if (!job) {
+      return [];
+    }
+    if (!catalogues.has(job)) {
+      const model = await api('GET', `/models/${encodeURIComponent(job)}`);
+      const count = model.ok ? model.data.manifest.dataset.items : 0;
+      const query = new URLSearchParams({ k: String(count) });
+      if (dataset) {
+        query.set('dataset', dataset);
+      }
+      const list = count ? await api('GET', `/items/popular?${query}`) : { ok: false };
+      catalogues.set(job, list.ok ? list.data.items : []);
+    }
+    return catalogues.get(job);
+  }
+
+  function setUpSessionForm() {
+    const form = $('#session-form');
+    const formError = $('#session-error');
+    form.addEventListener('submit', async event => {
+      event.preventDefault();
+      clearErrors(form, formError);
+      const tokens = $('#session-items').value.split(',').map(t => t.trim()).filter(t => t);
+      if (!tokens.length) {
+        $('.field-error[data-error-for="items"]', form).textContent = 'Type a few item ids or titles, separated by commas.';
+        return;
+      }
+      const dataset = $('#session-dataset').value.trim();
+      const items = await catalogue(dataset).catch(() => []);
+      const ids = tokens.map(token => {
+        if (items.some(i => i.itemId === token)) {
+          return token;
+        }
+        const lower = token.toLowerCase();
+        const byTitle = items.find(i => (i.title || '').toLowerCase() === lower) || items.find(i => (i.title || '').toLowerCase().includes(lower));
+        return byTitle ? byTitle.itemId : token;
+      });
+      const body = { items: ids.map(id => ({ id })), k: 10 };
+      if (dataset) {
+        body.dataset = dataset;
+      }
+      const result = await api('POST', '/sessions/ranking', body);
+      if (result.ok) {
+        const unknown = result.data.unknownItems.length ? ` Not in the catalogue: ${result.data.unknownItems.join(', ')}.` : '';
+        $('#session-caption').textContent = `Top ${result.data.items.length} on ${result.data.dataset} for a new user who liked ${ids.length - result.data.unknownItems.length} item(s), from the model of job ${result.data.modelJobId}.${unknown}`;
+        $('#session-list').replaceChildren(...itemRows(result.data.items));
+      } else {
+        $('#session-caption').textContent = '';
+        $('#session-list').replaceChildren();
+        showErrors(form, formError, result);
+      }
+    });
+  }
+
   // ---- polling -----------------------------------------------------------------------------------------------------
 
   async function refresh() {
@@ -705,6 +801,8 @@
     setUpApiKey();
     setUpJobForm();
     setUpRankingForm();
+    setUpSimilarForm();
+    setUpSessionForm();
     refresh();
   });
 })();

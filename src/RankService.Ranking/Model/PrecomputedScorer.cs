@@ -125,7 +125,7 @@ public sealed class PrecomputedScorer : IItemScorer
     /// <summary>True for the <c>dot</c> head: a score is <see cref="UserVector"/> · item vector + item bias, which an inner-product index can rank.</summary>
     public bool IsDotProduct => _head.Length == 0;
 
-    /// <summary>The user's stored vector (the <c>dot</c> head's user tower output).</summary>
+    /// <summary>The user's stored vector (length <see cref="Width"/>): the <c>dot</c> head's user tower output, what the index and similar-user lookups use.</summary>
     public ReadOnlySpan<float> UserVector(int user)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(user));
@@ -185,6 +185,17 @@ public sealed class PrecomputedScorer : IItemScorer
         for (int n = 0; n < users.Length; n++)
         {
             ScoreUser(users[n], scores.Slice(n * ItemCount, ItemCount));
+        }
+    }
+
+    /// <summary>Copies item <paramref name="item"/>'s stored vector (length <see cref="Width"/>, bias left out) into <paramref name="into"/>.</summary>
+    public void CopyItemVector(int item, Span<float> into)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)item, (uint)ItemCount, nameof(item));
+        ArgumentOutOfRangeException.ThrowIfLessThan(into.Length, Width, nameof(into));
+        for (int k = 0; k < Width; k++)
+        {
+            into[k] = _head.Length == 0 ? _items[(k * ItemCount) + item] : _items[(item * Width) + k];
         }
     }
 

@@ -1,0 +1,114 @@
+using System.Runtime.CompilerServices;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace RankService.Api.Serving;
+
+/// <summary>
+/// What the recommendation endpoints derive once per serving model and keep beside it (not in it, so the ranking
+/// path does not change): items by category, train-set popularity, items by timestamp, and unit-length user and item
+/// vectors for cosine lookups. Built on first use and dropped with the model.
+/// </summary>
+public sealed class ModelViews
+{
+    private static readonly ConditionalWeakTable<ServingModel, ModelViews> Views = [];
+
+    private readonly ServingModel _model;
+    private readonly Lazy<float[]> _unitItems;
+    private readonly Lazy<float[]> _unitUsers;
+
+    private ModelViews(ServingModel model)
+    {
+        _model = model;
+        int n = model.ItemCount;
+        var categories = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            foreach (string category in model.Item(i).Categories)
+            {
+                if (!categories.TryGetValue(category, out List<int>? items))
+                {
+                    categories[category] = items = [];
+                }
+                if (items.Count == 0 || items[^1] != i)
+                {
+                    items.Add(i);
+                }
+            }
+        }
+        Categories = categories.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
+
+        // Counts over the data set the model was trained on: every user's rated items, as the seen file stores them.
+        var counts = new int[n];
+        if (model.Seen is { } seen)
+        {
+            for (int u = 0; u < seen.UserCount; u++)
+            {
+                foreach (int item in seen.For(u))
+                {
+                    counts[item]++;
+                }
+            }
+        }
+        Counts = counts;
+        Popular = [.. Enumerable.Range(0, n).Where(i => !model.Item(i).Hidden).OrderByDescending(i => counts[i]).ThenBy(i => i)];
+        Latest = [.. Enumerable.Range(0, n).Where(i => !model.Item(i).Hidden && model.Item(i).Timestamp is not null)
+            .OrderByDescending(i => model.Item(i).Timestamp).ThenBy(i => i)];
+        _unitItems = new Lazy<float[]>(BuildUnitItems);
+        _unitUsers = new Lazy<float[]>(BuildUnitUsers);
+    }
+
+    public static ModelViews Of(ServingModel model) => Views.GetValue(model, m => new ModelViews(m));
+
+    /// <summary>Dense item indices per category, ascending.</summary>
+    public IReadOnlyDictionary<string, int[]> Categories { get; }
+
+    /// <summary>Interactions per item in the data set the model was trained on (its seen file).</summary>
+    public IReadOnlyList<int> Counts { get; }
+
+    /// <summary>Items that are not hidden, most interactions first (ties: lower index).</summary>
+    public IReadOnlyList<int> Popular { get; }
+
+    /// <summary>Items that are not hidden and have a timestamp, newest first (ties: lower index).</summary>
+    public IReadOnlyList<int> Latest { get; }
+
+    /// <summary>Item vectors scaled to unit length, [items, width] (a zero vector stays zero).</summary>
+    public ReadOnlySpan<float> UnitItems() => _unitItems.Value;
+
+    /// <summary>User vectors scaled to unit length, [users, width].</summary>
+    public ReadOnlySpan<float> UnitUsers() => _unitUsers.Value;
+
+    private float[] BuildUnitItems()
+    {
+        int d = _model.Scorer.Width;
+        var rows = new float[_model.ItemCount * d];
+        for (int i = 0; i < _model.ItemCount; i++)
+        {
+            Span<float> row = rows.AsSpan(i * d, d);
+            _model.Scorer.CopyItemVector(i, row);
+            Normalize(row);
+        }
+        return rows;
+    }
+
+    private float[] BuildUnitUsers()
+    {
+        int d = _model.Scorer.Width;
+        var rows = new float[_model.Scorer.UserCount * d];
+        for (int u = 0; u < _model.Scorer.UserCount; u++)
+        {
+            Span<float> row = rows.AsSpan(u * d, d);
+            _model.Scorer.UserVector(u).CopyTo(row);
+            Normalize(row);
+        }
+        return rows;
+    }
+
+    private static void Normalize(Span<float> row)
+    {
+        float norm = TensorPrimitives.Norm(row);
+        if (norm > 0)
+        {
+            TensorPrimitives.Divide(row, norm, row);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+namespace RankService.Api.Serving;
+
+/// <summary>
+/// Turns scores over the catalogue into ranked, named items for the recommendation endpoints: one partial top-k
+/// (<see cref="Ranking.Model.TopK.Select"/>) past the exclusions, paged by offset. Buffers are per thread, as in
+/// <see cref="Ranker"/>.
+/// </summary>
+public static class Recommender
+{
+    [ThreadStatic]
+    private static float[]? t_scores;
+
+    [ThreadStatic]
+    private static int[]? t_top;
+
+    /// <summary>A per-thread score buffer of at least <paramref name="length"/> floats, valid until the next call on this thread.</summary>
+    public static float[] Scores(int length) => t_scores is { } s && s.Length >= length ? s : t_scores = new float[length];
+
+    /// <summary>
+    /// A known user's items <paramref name="offset"/> + 1 to <paramref name="offset"/> + <paramref name="k"/>: the same
+    /// order as <see cref="Ranker.TopK(ServingModel, int, int, bool)"/> (which answers when nothing is filtered or skipped), within the filter.
+    /// </summary>
+    public static RankedItem[] ForUser(ServingModel model, int user, int offset, int k, bool includeSeen, ItemFilter? filter) =>
+        ForUser(model, user, offset, k, includeSeen, filter, exact: true, out _);
+
+    /// <summary>
+    /// As above, through the model's approximate index unless <paramref name="exact"/> or it has none (a blend has none:
+    /// its scores are not the index's inner products); the index is asked for offset + k items that pass every exclusion
+    /// and filter, and hands over to the exact pass when it cannot find them. <paramref name="approximate"/> says which answered.
+    /// </summary>
+    public static RankedItem[] ForUser(ServingModel model, int user, int offset, int k, bool includeSeen, ItemFilter? filter, bool exact, out bool approximate)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (filter is null && offset == 0)
+        {
+            return Ranker.TopK(model, user, k, includeSeen, exact, out approximate);
+        }
+        float[] scores = Scores(model.ItemCount);
+        approximate = false;
+        if (!exact && model.Ease is null && model.Index is { } index)
+        {
+            int want = offset + k;
+            int[] excluded = Excluding(model, user, includeSeen, filter).ToArray();
+            int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
+            int count = index.TopK(model.Scorer, user, want, item => Array.BinarySearch(excluded, item) < 0, top, scores);
+            if (count >= 0)
+            {
+                approximate = true;
+                var ranked = new RankedItem[Math.Max(0, count - offset)];
+                for (int r = 0; r < ranked.Length; r++)
+                {
+                    ranked[r] = Named(model, offset + r + 1, top[offset + r], scores[top[offset + r]]);
+                }
+                return ranked;
+            }
+        }
+        model.ScoreUser(user, scores);
+        return Rank(model, scores.AsSpan(0, model.ItemCount), Excluding(model, user, includeSeen, filter), offset, k);
+    }
+
+    /// <summary>The model's exclusions for <paramref name="user"/> (seen unless included, hidden, never-recommend) and the filter's.</summary>
+    public static ReadOnlySpan<int> Excluding(ServingModel model, int user, bool includeSeen, ItemFilter? filter)
+    {
+        ReadOnlySpan<int> excluded = Ranker.Excluded(model, user, includeSeen);
+        return filter is null ? excluded : filter.Excluding(excluded, model.ItemCount);
+    }
+
+    /// <summary>Ranks <paramref name="scores"/> past <paramref name="excluded"/> (ascending): ranks offset + 1 onwards, at most k.</summary>
+    public static RankedItem[] Rank(ServingModel model, ReadOnlySpan<float> scores, ReadOnlySpan<int> excluded, int offset, int k)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int want = offset + k;
+        int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
+        int count = Ranking.Model.TopK.Select(scores, excluded, want, top);
+        var ranked = new RankedItem[Math.Max(0, count - offset)];
+        for (int r = 0; r < ranked.Length; r++)
+        {
+            int item = top[offset + r];
+            ranked[r] = Named(model, offset + r + 1, item, scores[item]);
+        }
+        return ranked;
+    }
+
+    /// <summary>Item <paramref name="item"/> as a ranked item.</summary>
+    public static RankedItem Named(ServingModel model, int rank, int item, float score)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new RankedItem(rank, model.Ids.ItemIds[item], model.ItemNumbers?[item], model.Ids.Titles[item], score);
+    }
+}
