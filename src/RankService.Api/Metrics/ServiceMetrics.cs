@@ -142,6 +142,14 @@ public sealed class ServiceMetrics
                 yield return new Measurement<double>(recall, new KeyValuePair<string, object?>("dataset", dataset));
             }
         }
+        // The recall each serving model's attached index measured when it was built (a registration above wins).
+        foreach (string dataset in _models.ServingJobs().Keys)
+        {
+            if (!_indexRecall.ContainsKey(dataset) && _models.Find(dataset) is { Index: not null, IndexManifest: { } index })
+            {
+                yield return new Measurement<double>(index.RecallAt10, new KeyValuePair<string, object?>("dataset", dataset));
+            }
+        }
     }
 
     private sealed class Registration(Action remove) : IDisposable

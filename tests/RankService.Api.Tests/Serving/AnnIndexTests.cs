@@ -15,6 +15,7 @@ public sealed class AnnIndexTests
         ["Serving:AnnMinItems"] = "10",
         ["Serving:Ann:MinCandidates"] = "12",
         ["Serving:Ann:MaxCandidates"] = "150",
+        ["Metrics:AllowedFromAnyAddress"] = "true", // the test server's client is not a loopback connection
     };
 
     private static readonly RatingDataset Data = SyntheticMovieLens.Generate(ApiHost.Synthetic);
@@ -45,6 +46,11 @@ public sealed class AnnIndexTests
         Assert.Equal(Math.Round(overlap / RawUsers.Length, 4), index.RecallAt10!.Value, 4);
         Assert.InRange(index.RecallFallbacks!.Value, 0, RawUsers.Length);
         Assert.True((await client.GetFromJsonAsync<RankingResponse>($"/users/{RawUsers[0]}/ranking", ApiHost.Json))!.Approximate);
+
+        // The serving index's recall is what /metrics says for the data set.
+        string scrape = await client.GetStringAsync("/metrics");
+        string line = Assert.Single(scrape.Split('\n'), l => l.StartsWith("rankservice_index_recall{", StringComparison.Ordinal) && l.Contains("dataset=\"synthetic\"", StringComparison.Ordinal));
+        Assert.InRange(double.Parse(line.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), index.RecallAt10!.Value - 1e-4, index.RecallAt10.Value + 1e-4);
     }
 
     [Fact]
