@@ -48,27 +48,45 @@ public static class Ranker
         ArgumentNullException.ThrowIfNull(model);
         float[] scores = t_scores is { } s && s.Length >= model.ItemCount ? s : t_scores = new float[model.ItemCount];
         int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
-        int count = -1;
-        // A blend's scores are not the index's inner products: it ranks exactly.
+        int count = Select(model, user, k, Excluded(model, user, includeSeen), exact, top, scores, out approximate);
+        return Ranked(model, top, scores, 0, count);
+    }
+
+    /// <summary>
+    /// Writes the user's best <paramref name="want"/> items outside <paramref name="excluded"/> (ascending) into
+    /// <paramref name="top"/> and returns how many, with their scores in <paramref name="scores"/>: through the model's
+    /// approximate index unless <paramref name="exact"/>, it has none, or it cannot fill <paramref name="want"/> (a blend
+    /// has none: its scores are not the index's inner products); else one exact pass. The one selection rule of every
+    /// ranking route.
+    /// </summary>
+    public static int Select(ServingModel model, int user, int want, ReadOnlySpan<int> excluded, bool exact, Span<int> top, float[] scores, out bool approximate)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(scores);
         if (!exact && model.Ease is null && model.Index is { } index)
         {
             // The index takes a predicate; the exclusion list is copied once so the predicate can hold it.
-            int[] excludedItems = Excluded(model, user, includeSeen).ToArray();
-            count = index.TopK(model.Scorer, user, k, excludedItems.Length == 0 ? null : item => Array.BinarySearch(excludedItems, item) < 0, top, scores);
+            int[] excludedItems = excluded.ToArray();
+            int found = index.TopK(model.Scorer, user, want, excludedItems.Length == 0 ? null : item => Array.BinarySearch(excludedItems, item) < 0, top, scores);
+            if (found >= 0)
+            {
+                approximate = true;
+                return found;
+            }
         }
-        approximate = count >= 0;
-        if (count < 0)
-        {
-            model.ScoreUser(user, scores);
-            ReadOnlySpan<int> excluded = Excluded(model, user, includeSeen);
-            count = Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, k, top);
-        }
+        approximate = false;
+        model.ScoreUser(user, scores);
+        return Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, want, top);
+    }
 
-        var ranked = new RankedItem[count];
-        for (int r = 0; r < count; r++)
+    /// <summary>Items <paramref name="offset"/> to <paramref name="count"/> - 1 of <paramref name="top"/> as ranked items (ranks offset + 1 onwards).</summary>
+    public static RankedItem[] Ranked(ServingModel model, ReadOnlySpan<int> top, ReadOnlySpan<float> scores, int offset, int count)
+    {
+        var ranked = new RankedItem[Math.Max(0, count - offset)];
+        for (int r = 0; r < ranked.Length; r++)
         {
-            int item = top[r];
-            ranked[r] = new RankedItem(r + 1, model.Ids.ItemIds[item], model.ItemNumbers?[item], model.Ids.Titles[item], scores[item]);
+            int item = top[offset + r];
+            ranked[r] = Recommender.Named(model, offset + r + 1, item, scores[item]);
         }
         return ranked;
     }

@@ -36,26 +36,10 @@ public static class Recommender
             return Ranker.TopK(model, user, k, includeSeen, exact, out approximate);
         }
         float[] scores = Scores(model.ItemCount);
-        approximate = false;
-        if (!exact && model.Ease is null && model.Index is { } index)
-        {
-            int want = offset + k;
-            int[] excluded = Excluding(model, user, includeSeen, filter).ToArray();
-            int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
-            int count = index.TopK(model.Scorer, user, want, item => Array.BinarySearch(excluded, item) < 0, top, scores);
-            if (count >= 0)
-            {
-                approximate = true;
-                var ranked = new RankedItem[Math.Max(0, count - offset)];
-                for (int r = 0; r < ranked.Length; r++)
-                {
-                    ranked[r] = Named(model, offset + r + 1, top[offset + r], scores[top[offset + r]]);
-                }
-                return ranked;
-            }
-        }
-        model.ScoreUser(user, scores);
-        return Rank(model, scores.AsSpan(0, model.ItemCount), Excluding(model, user, includeSeen, filter), offset, k);
+        int want = offset + k;
+        int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
+        int count = Ranker.Select(model, user, want, Excluding(model, user, includeSeen, filter), exact, top, scores, out approximate);
+        return Ranker.Ranked(model, top, scores, offset, count);
     }
 
     /// <summary>The model's exclusions for <paramref name="user"/> (seen unless included, hidden, never-recommend) and the filter's.</summary>
@@ -72,13 +56,7 @@ public static class Recommender
         int want = offset + k;
         int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
         int count = Ranking.Model.TopK.Select(scores, excluded, want, top);
-        var ranked = new RankedItem[Math.Max(0, count - offset)];
-        for (int r = 0; r < ranked.Length; r++)
-        {
-            int item = top[offset + r];
-            ranked[r] = Named(model, offset + r + 1, item, scores[item]);
-        }
-        return ranked;
+        return Ranker.Ranked(model, top, scores, offset, count);
     }
 
     /// <summary>Item <paramref name="item"/> as a ranked item.</summary>
