@@ -1,108 +1,150 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using RankService.Client;
+using RankService.Ranking.Metrics;
 using RankService.Ranking.Training;
 
 namespace RankService.Cli;
 
 /// <summary>
-/// <c>sweep --service URL</c>: every configuration × seed becomes a <c>POST /jobs</c> on a running RankService (through
-/// <see cref="RankServiceClient"/>), so the service's queue and workers (GPU ones included) train them; the sweep waits
-/// for each job and builds the same leaderboard from the jobs' best validation and test metrics, plus the popularity
-/// baseline the jobs report. Each request names every training option (<see cref="Body"/>), so the service's
-/// configured defaults cannot change a configuration; the device stays the service's choice.
+/// <c>sweep --service URL</c>: the grid × seeds becomes one search job (<c>POST /jobs</c> with <c>search</c>) on a running
+/// RankService, through <see cref="RankServiceClient"/>: every option that varies across the grid (and the seed, when
+/// there are several) is an axis of the search space, every other training option a field of the request
+/// (<see cref="Body"/>), so the service's configured defaults cannot change a configuration; the device stays the
+/// service's choice. The service draws the trials (seeded, none twice), its queue and workers train them, and the sweep
+/// waits for the search and prints the leaderboard of <c>GET /jobs/{id}/metrics</c>.
 /// </summary>
 internal static class ServiceSweep
 {
-    private sealed record Submitted(int Config, int Seed, string JobId);
-
-    /// <summary>Runs the sweep on the service behind <paramref name="client"/>; returns the exit code.</summary>
-    public static int Run(RankServiceClient client, string dataset, IReadOnlyList<TrainingOptions> grid, Func<TrainingOptions, string> describe, IReadOnlyList<int> seeds,
-        TimeSpan poll, Func<IReadOnlyList<LeaderboardEntry>, string> table, TextWriter output, TextWriter error)
+    /// <summary>
+    /// Runs the search on the service behind <paramref name="client"/> (<paramref name="trials"/> configurations, 0 for
+    /// every configuration × seed, drawn with <paramref name="searchSeed"/>); <paramref name="record"/> gets the
+    /// leaderboard's Markdown and returns what to print. Returns the exit code.
+    /// </summary>
+    public static int Run(RankServiceClient client, string dataset, IReadOnlyList<TrainingOptions> grid, IReadOnlyList<int> seeds, int trials, int searchSeed,
+        TimeSpan poll, Func<string, string> record, TextWriter output, TextWriter error)
     {
-        var submitted = new List<Submitted>();
-        for (int c = 0; c < grid.Count; c++)
+        JobSubmission submission = Search(dataset, grid, seeds, trials, searchSeed);
+        Job parent;
+        try
         {
-            foreach (int seed in seeds)
+            parent = client.SubmitJobAsync(submission).GetAwaiter().GetResult();
+        }
+        catch (RankServiceException e)
+        {
+            error.WriteLine($"POST /jobs refused the search: {Describe(e)}");
+            return 2;
+        }
+        output.WriteLine($"search job {parent.Id}: {submission.Search!.Trials} trials over {submission.Search.Space.ToJsonString()}, trials {string.Join(", ", parent.Trials ?? [])}");
+
+        string lastSeen = "";
+        while (!parent.IsFinished)
+        {
+            Thread.Sleep(poll);
+            parent = client.GetJobAsync(parent.Id).GetAwaiter().GetResult();
+            string seen = Wire(parent.State);
+            if (seen != lastSeen)
             {
-                Job created;
-                try
-                {
-                    created = client.SubmitJobAsync(Submission(dataset, grid[c] with { Seed = seed })).GetAwaiter().GetResult();
-                }
-                catch (RankServiceException e)
-                {
-                    error.WriteLine($"POST /jobs refused configuration {c + 1} seed {seed}: {Describe(e)}");
-                    foreach (Submitted s in submitted)
-                    {
-                        CancelQuietly(client, s.JobId); // do not leave half a sweep queued
-                    }
-                    return 2;
-                }
-                submitted.Add(new Submitted(c, seed, created.Id));
-                output.WriteLine($"[{c + 1}/{grid.Count}] {describe(grid[c])} seed {seed}: job {created.Id}");
+                lastSeen = seen;
+                output.WriteLine($"search job {parent.Id}: {seen}");
             }
         }
 
-        var finished = new Dictionary<string, Job>();
-        var lastSeen = new Dictionary<string, string>();
-        while (finished.Count < submitted.Count)
-        {
-            foreach (Submitted s in submitted.Where(s => !finished.ContainsKey(s.JobId)))
-            {
-                Job job = client.GetJobAsync(s.JobId).GetAwaiter().GetResult();
-                string seen = $"{Wire(job.State)} epoch {job.Progress.Epoch}";
-                if (lastSeen.GetValueOrDefault(s.JobId) != seen)
-                {
-                    lastSeen[s.JobId] = seen;
-                    output.WriteLine($"job {s.JobId} ({s.Config + 1}/{grid.Count}, seed {s.Seed}): {seen}");
-                }
-                if (job.IsFinished)
-                {
-                    finished[s.JobId] = job;
-                }
-            }
-            if (finished.Count < submitted.Count)
-            {
-                Thread.Sleep(poll);
-            }
-        }
-
-        var entries = new List<LeaderboardEntry>();
+        JobMetrics metrics = client.GetJobMetricsAsync(parent.Id).GetAwaiter().GetResult();
+        IReadOnlyList<SearchLeaderboardEntry> leaderboard = metrics.Leaderboard ?? [];
+        JobMetrics? best = parent.BestTrial is { } bestId ? client.GetJobMetricsAsync(bestId).GetAwaiter().GetResult() : null;
+        output.WriteLine(record(Markdown(parent, leaderboard, best)));
         int failures = 0;
-        for (int c = 0; c < grid.Count; c++)
+        foreach (SearchLeaderboardEntry entry in leaderboard.Where(e => e.State != JobState.Succeeded))
         {
-            var entry = new LeaderboardEntry("two-tower", describe(grid[c]), [], [], []);
-            foreach (Submitted s in submitted.Where(s => s.Config == c))
-            {
-                Job job = finished[s.JobId];
-                if (job.State != JobState.Succeeded || job.Test is null)
-                {
-                    failures++;
-                    error.WriteLine($"job {s.JobId} ({c + 1}/{grid.Count}, seed {s.Seed}) did not succeed: {job.Error ?? Wire(job.State)}");
-                    continue;
-                }
-                entry.Validation.Add(Metrics(job.BestValidation));
-                entry.Test.Add(Metrics(job.Test));
-            }
-            entry.Notes.Add("jobs " + string.Join(", ", submitted.Where(s => s.Config == c).Select(s => s.JobId)));
-            if (entry.Test.Count > 0)
-            {
-                entries.Add(entry);
-            }
+            failures++;
+            Job trial = client.GetJobAsync(entry.JobId).GetAwaiter().GetResult();
+            error.WriteLine($"trial {entry.JobId} ({Values(entry)}) did not succeed: {trial.Error ?? Wire(trial.State)}");
         }
-        if (submitted.FirstOrDefault(s => finished[s.JobId].State == JobState.Succeeded) is { } first)
+        if (parent.State != JobState.Succeeded)
         {
-            // The popularity baseline every job evaluates on the same split (deterministic: one suffices).
-            JobMetrics metrics = client.GetJobMetricsAsync(first.JobId).GetAwaiter().GetResult();
-            if (metrics.PopularityTest is not null)
-            {
-                entries.Add(new LeaderboardEntry("popularity", "", [Metrics(metrics.PopularityValidation)],
-                    [Metrics(metrics.PopularityTest)], [$"from job {first.JobId}"]));
-            }
+            error.WriteLine($"search job {parent.Id} {Wire(parent.State)}: {parent.Error}");
+            return 1;
         }
-        output.WriteLine(table(entries));
         return failures == 0 ? 0 : 1;
+    }
+
+    /// <summary>
+    /// The search request of a grid × seeds: each option whose value differs across <paramref name="grid"/> is an axis
+    /// (its values in grid order), as is the seed when there are several; the rest are fields. A single configuration
+    /// and seed is a search of one trial over the seed, so it still runs as a search.
+    /// </summary>
+    internal static JobSubmission Search(string dataset, IReadOnlyList<TrainingOptions> grid, IReadOnlyList<int> seeds, int trials, int searchSeed)
+    {
+        List<JsonObject> configs = [.. grid.Select(o => Fields(dataset, o))];
+        var space = new JsonObject();
+        foreach (string name in configs[0].Select(p => p.Key).ToList())
+        {
+            var values = new List<JsonNode?>();
+            foreach (JsonObject config in configs)
+            {
+                if (!values.Any(v => JsonNode.DeepEquals(v, config[name])))
+                {
+                    values.Add(config[name]?.DeepClone());
+                }
+            }
+            if (values.Count > 1)
+            {
+                space[name] = new JsonArray([.. values]);
+            }
+        }
+        string seedName = TrainingOptionCatalog.Find(nameof(TrainingOptions.Seed))!.JsonName;
+        if (seeds.Count > 1 || space.Count == 0)
+        {
+            space[seedName] = new JsonArray([.. seeds.Select(s => (JsonNode?)JsonValue.Create(s))]);
+        }
+        JsonObject options = configs[0];
+        options[seedName] = seeds[0];
+        foreach ((string name, _) in space)
+        {
+            options.Remove(name);
+        }
+        int all = grid.Count * seeds.Count;
+        return new JobSubmission
+        {
+            Dataset = dataset,
+            Options = options,
+            Search = new SearchSubmission { Trials = trials > 0 ? Math.Min(trials, all) : all, Space = space, Seed = searchSeed },
+        };
+    }
+
+    /// <summary>The search's leaderboard as a Markdown table (rank, trial, its values, validation and test NDCG@10), and the best trial's popularity baseline.</summary>
+    internal static string Markdown(Job parent, IReadOnlyList<SearchLeaderboardEntry> leaderboard, JobMetrics? best)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine(c, $"Search job {parent.Id} ({Wire(parent.State)}): {leaderboard.Count} trials, best {parent.BestTrial ?? "none"}; sorted by validation NDCG@10 (the pick never looks at test).").AppendLine();
+        text.AppendLine("| # | trial job | values | state | best epoch | val NDCG@10 | test NDCG@10 | picked |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (SearchLeaderboardEntry e in leaderboard)
+        {
+            text.AppendLine(c, $"| {(e.Rank is { } r ? r.ToString(c) : "-")} | {e.JobId} | {Values(e)} | {Wire(e.State)} | {e.BestEpoch} | {Number(e.ValidationNdcg10)} | {Number(e.TestNdcg10)} | {(e.Best ? "yes" : "")} |");
+        }
+        if (best?.PopularityTest is { } popularity && popularity.TryGetValue(MetricNames.Ndcg10, out double ndcg))
+        {
+            text.AppendLine().AppendLine(c, $"Popularity baseline on the same split (from trial {best.JobId}): test NDCG@10 {ndcg:F4}.");
+        }
+        return text.ToString();
+    }
+
+    private static string Number(double? value) => value is { } v ? v.ToString("F4", CultureInfo.InvariantCulture) : "-";
+
+    private static string Values(SearchLeaderboardEntry e) =>
+        string.Join(", ", e.Values.Select(p => $"{p.Key} {p.Value.GetRawText()}"));
+
+    /// <summary><see cref="Body"/> as JSON, written as the catalog's types write themselves; without the data set.</summary>
+    private static JsonObject Fields(string dataset, TrainingOptions o)
+    {
+        Dictionary<string, object?> fields = Body(dataset, o);
+        fields.Remove("dataset");
+        return JsonSerializer.SerializeToNode(fields, Json)!.AsObject();
     }
 
     /// <summary>
@@ -117,36 +159,13 @@ internal static class ServiceSweep
         return body;
     }
 
-    /// <summary><see cref="Body"/> as the client's submission (the options as JSON, written as the catalog's types write themselves).</summary>
-    internal static JobSubmission Submission(string dataset, TrainingOptions o)
-    {
-        Dictionary<string, object?> fields = Body(dataset, o);
-        fields.Remove("dataset");
-        return new JobSubmission { Dataset = dataset, Options = JsonSerializer.SerializeToNode(fields, Json)!.AsObject() };
-    }
-
     /// <summary>The status, title, detail and each field error of a refused request, on one line.</summary>
     internal static string Describe(RankServiceException e) =>
         string.Join(" ", new[] { $"{(int)e.Status} {e.Title}", e.Detail }.Concat(e.Errors.SelectMany(p => p.Value)).Where(t => !string.IsNullOrEmpty(t)));
 
-    private static void CancelQuietly(RankServiceClient client, string id)
-    {
-        try
-        {
-            client.CancelJobAsync(id).GetAwaiter().GetResult();
-        }
-        catch (RankServiceException)
-        {
-            // Already finished (409): nothing to take back.
-        }
-    }
-
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private static string Wire(JobState state) => state.ToString().ToLowerInvariant();
-
-    private static Dictionary<string, double> Metrics(IReadOnlyDictionary<string, double>? metrics) =>
-        metrics?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) ?? [];
 
     /// <summary>The service's base address with the trailing slash relative paths need.</summary>
     internal static Uri BaseAddress(Uri service) =>

@@ -8,18 +8,18 @@ namespace RankService.Cli;
 /// <c>sweep</c>: trains every configuration of a grid (or a random sample of it) once per seed and writes a leaderboard
 /// of mean ± std test metrics sorted by validation NDCG@10. This type reads and checks the command line and builds the
 /// grid (<see cref="TrainingOptionsCli"/>: any training option given as a comma list is an axis); <see cref="LocalSweep"/>
-/// trains it in this process, <see cref="ServiceSweep"/> as <c>POST /jobs</c> jobs of a running service.
+/// trains it in this process, <see cref="ServiceSweep"/> as one search job of a running service.
 /// </summary>
 internal static class SweepCommand
 {
     private static readonly Option<string> Data = new("--data") { Description = "MovieLens folder, or 'synthetic'; with --service, a data set name the service knows (ml-100k, synthetic, ...).", Required = true };
-    private static readonly Option<string> Service = new("--service") { Description = "Base URL of a running RankService (http://localhost:5000): run every configuration and seed there as a POST /jobs job and wait for them, instead of training in this process." };
+    private static readonly Option<string> Service = new("--service") { Description = "Base URL of a running RankService (http://localhost:5000): run the grid x seeds there as one search job (POST /jobs with search; --random trials drawn with --sample-seed) and print its leaderboard, instead of training in this process." };
     private static readonly Option<string> ApiKey = new("--api-key") { Description = "API key sent as X-Api-Key with --service (default: the RANKSERVICE_API_KEY environment variable)." };
     private static readonly Option<double> PollSeconds = new("--poll-seconds") { Description = "With --service: seconds between job status checks.", DefaultValueFactory = _ => 2 };
     private static readonly Option<string> Seeds = new("--seeds") { Description = "Comma-separated seeds; each configuration runs once per seed.", DefaultValueFactory = _ => "1,2,3" };
     private static readonly Option<string> Ensemble = new("--ensemble") { Description = "none, or ease: also report each trained model blended with EASE (per-user standardised scores, the weight chosen on validation NDCG@10).", DefaultValueFactory = _ => "none" };
-    private static readonly Option<int> Random = new("--random") { Description = "Run this many configurations drawn from the grid (seeded by --sample-seed); 0 = the whole grid.", DefaultValueFactory = _ => 0 };
-    private static readonly Option<int> SampleSeed = new("--sample-seed") { DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> Random = new("--random") { Description = "Run this many configurations drawn from the grid (seeded by --sample-seed); 0 = the whole grid. With --service: the search's trials, drawn from configurations x seeds.", DefaultValueFactory = _ => 0 };
+    private static readonly Option<int> SampleSeed = new("--sample-seed") { Description = "Seed of the --random draw (with --service, the search's seed).", DefaultValueFactory = _ => 0 };
     private static readonly Option<string> Baselines = new("--baselines") { Description = "Comma-separated baselines to add to the table: popularity, bpr, ease (BPR once per seed).", DefaultValueFactory = _ => "" };
     private static readonly Option<string> Out = new("--out") { Description = "Folder for the runs' checkpoints.", DefaultValueFactory = _ => "runs" };
     private static readonly Option<string?> Results = new("--results") { Description = "Append the leaderboard to this Markdown file (e.g. bench/RESULTS.md)." };
@@ -95,7 +95,6 @@ internal static class SweepCommand
             errors.ForEach(Console.Error.WriteLine);
             return 2;
         }
-        grid = Sample(grid, parse.GetValue(Random), parse.GetValue(SampleSeed));
 
         // The command line goes into the results file: an API key given on it is written as "***".
         string[] tokens = parse.Tokens.Select(t => t.Value).ToArray();
@@ -105,14 +104,14 @@ internal static class SweepCommand
             using HttpClient http = new() { BaseAddress = ServiceSweep.BaseAddress(serviceUri), Timeout = TimeSpan.FromMinutes(2) };
             var client = new Client.RankServiceClient(http, parse.GetValue(ApiKey) ?? Environment.GetEnvironmentVariable("RANKSERVICE_API_KEY"));
             string dataset = parse.GetValue(Data)!;
-            Console.WriteLine($"{dataset} on {serviceUri}: {grid.Count} configurations x {seeds.Length} seeds as jobs");
+            Console.WriteLine($"{dataset} on {serviceUri}: {grid.Count} configurations x {seeds.Length} seeds as one search job");
             int exit;
             try
             {
-                exit = ServiceSweep.Run(client, dataset, grid, training.Describe, seeds, TimeSpan.FromSeconds(parse.GetValue(PollSeconds)), entries =>
+                exit = ServiceSweep.Run(client, dataset, grid, seeds, parse.GetValue(Random), parse.GetValue(SampleSeed), TimeSpan.FromSeconds(parse.GetValue(PollSeconds)), table =>
                 {
-                    string markdown = Leaderboard.Markdown($"{dataset}, {grid[0].Protocol.Wire()} protocol, sweep run as jobs on {serviceUri}", commandLine,
-                        $"{DateTime.UtcNow:yyyy-MM-dd}; {grid.Count} configurations x seeds {string.Join(",", seeds)}, each a job of the service.", entries);
+                    string markdown = $"### {dataset}, {grid[0].Protocol.Wire()} protocol, sweep run as a search job on {serviceUri}: `{commandLine}`"
+                        + $"{Environment.NewLine}{Environment.NewLine}{DateTime.UtcNow:yyyy-MM-dd}; {grid.Count} configurations x seeds {string.Join(",", seeds)}.{Environment.NewLine}{Environment.NewLine}{table}";
                     if (parse.GetValue(Results) is { Length: > 0 } file)
                     {
                         File.AppendAllText(file, Environment.NewLine + markdown);
@@ -133,6 +132,7 @@ internal static class SweepCommand
             return exit;
         }
 
+        grid = Sample(grid, parse.GetValue(Random), parse.GetValue(SampleSeed));
         return LocalSweep.Run(parse.GetValue(Data)!, grid, training.Describe, seeds, baselines, ensemble == Baseline.Ease,
             parse.GetValue(Out)!, commandLine, parse.GetValue(Results));
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace RankService.Client;
@@ -51,6 +52,15 @@ public sealed class JobSubmission
     /// <summary>Training options as top-level fields, e.g. <c>Options = { ["epochs"] = 5, ["loss"] = "softmax" }</c>.</summary>
     public JsonObject Options { get; init; } = [];
 
+    /// <summary>Makes the job a hyperparameter search: one child job per trial, the best on validation NDCG@10 picked.</summary>
+    public SearchSubmission? Search { get; init; }
+
+    /// <summary>always, if-better or never: whether the model may replace the serving one; null: the service's default (if-better).</summary>
+    public string? Promote { get; init; }
+
+    /// <summary><c>ease</c> to serve the model blended with EASE; null: the two-tower model alone.</summary>
+    public string? Blend { get; init; }
+
     /// <summary>The JSON body: the options as top-level fields beside <c>dataset</c>, <c>fromModel</c> and <c>training</c>.</summary>
     public JsonObject ToJson()
     {
@@ -71,9 +81,65 @@ public sealed class JobSubmission
         {
             body["training"] = Training.DeepClone();
         }
+        if (Search is not null)
+        {
+            body["search"] = Search.ToJson();
+        }
+        if (Promote is not null)
+        {
+            body["promote"] = Promote;
+        }
+        if (Blend is not null)
+        {
+            body["blend"] = Blend;
+        }
         return body;
     }
 }
+
+/// <summary>
+/// The <c>search</c> of <c>POST /jobs</c>: <see cref="Trials"/> distinct configurations drawn (seeded by <see cref="Seed"/>)
+/// from the grid that <see cref="Space"/> spans, e.g. <c>Space = { ["learningRate"] = new JsonArray(0.001, 0.01) }</c>.
+/// </summary>
+public sealed class SearchSubmission
+{
+    public required int Trials { get; init; }
+
+    /// <summary>Training option (JSON name) to the values to try.</summary>
+    public required JsonObject Space { get; init; }
+
+    /// <summary>Seed of the draw; null: the service's (0).</summary>
+    public int? Seed { get; init; }
+
+    public JsonObject ToJson()
+    {
+        var search = new JsonObject { ["trials"] = Trials, ["space"] = Space.DeepClone() };
+        if (Seed is not null)
+        {
+            search["seed"] = Seed;
+        }
+        return search;
+    }
+}
+
+/// <summary>A search as its parent job records it.</summary>
+public sealed record JobSearch(int Trials, IReadOnlyDictionary<string, IReadOnlyList<JsonElement>> Space, int Seed);
+
+/// <summary>What the promotion guard decided for a succeeded job.</summary>
+/// <param name="Candidate">The job's validation NDCG@10 on its own split, when compared.</param>
+/// <param name="Serving">The serving model's validation NDCG@10 on the same split, when compared.</param>
+public sealed record PromotionDecision(bool Promoted, string Reason, string? ServingJobId = null, double? Candidate = null, double? Serving = null);
+
+/// <summary>One row of a search's leaderboard; <see cref="Rank"/> null for a trial that did not succeed.</summary>
+public sealed record SearchLeaderboardEntry(
+    int? Rank,
+    string JobId,
+    JobState State,
+    IReadOnlyDictionary<string, JsonElement> Values,
+    double? ValidationNdcg10,
+    double? TestNdcg10,
+    int BestEpoch,
+    bool Best);
 
 /// <summary>Where a training job is in its life (wire names: queued, running, succeeded, failed, cancelled).</summary>
 public enum JobState
@@ -86,6 +152,8 @@ public enum JobState
 }
 
 /// <summary>A training job as <c>GET /jobs/{id}</c> shows it.</summary>
+/// <param name="Trials">A search's trial jobs, in draw order; <see cref="BestTrial"/> the one it picked.</param>
+/// <param name="ParentId">The search a trial belongs to; <see cref="TrialValues"/> its values of the search's space.</param>
 /// <param name="Options">The training options in force, by JSON name (the service's catalog defines them).</param>
 public sealed record Job(
     string Id,
@@ -102,7 +170,15 @@ public sealed record Job(
     string? Error,
     bool CancelRequested,
     bool StoppedEarly,
-    JsonObject Options)
+    JsonObject Options,
+    string? Promote = null,
+    PromotionDecision? Promotion = null,
+    string? Blend = null,
+    JobSearch? Search = null,
+    IReadOnlyList<string>? Trials = null,
+    string? BestTrial = null,
+    string? ParentId = null,
+    IReadOnlyDictionary<string, JsonElement>? TrialValues = null)
 {
     /// <summary>Succeeded, failed or cancelled.</summary>
     public bool IsFinished => State is JobState.Succeeded or JobState.Failed or JobState.Cancelled;
@@ -123,7 +199,7 @@ public sealed record JobEpoch(
     bool IsBest,
     long TrainItems);
 
-/// <summary><c>GET /jobs/{id}/metrics</c>.</summary>
+/// <summary><c>GET /jobs/{id}/metrics</c>; a search's <see cref="Leaderboard"/> lists its trials, best validation NDCG@10 first.</summary>
 public sealed record JobMetrics(
     string JobId,
     JobState State,
@@ -132,4 +208,5 @@ public sealed record JobMetrics(
     IReadOnlyDictionary<string, double>? BestValidation,
     IReadOnlyDictionary<string, double>? Test,
     IReadOnlyDictionary<string, double>? PopularityValidation,
-    IReadOnlyDictionary<string, double>? PopularityTest);
+    IReadOnlyDictionary<string, double>? PopularityTest,
+    IReadOnlyList<SearchLeaderboardEntry>? Leaderboard = null);

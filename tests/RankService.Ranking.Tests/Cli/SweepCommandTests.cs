@@ -121,6 +121,37 @@ public class SweepCommandTests
     }
 
     [Fact]
+    public void A_service_sweeps_search_space_holds_the_options_that_vary_and_the_seeds_and_the_rest_are_fields()
+    {
+        var baseline = new TrainingOptions { EmbeddingDim = 8 };
+        TrainingOptions[] grid = [baseline with { WeightDecay = 1e-4, Epochs = 2 }, baseline with { WeightDecay = 1e-3, Epochs = 2 },
+            baseline with { WeightDecay = 1e-4, Epochs = 3 }, baseline with { WeightDecay = 1e-3, Epochs = 3 }];
+
+        Client.JobSubmission search = ServiceSweep.Search("synthetic", grid, [1, 2], trials: 0, searchSeed: 9);
+
+        Client.SearchSubmission spec = search.Search!;
+        Assert.Equal(["epochs", "seed", "weightDecay"], spec.Space.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("[0.0001,0.001]", spec.Space["weightDecay"]!.ToJsonString());
+        Assert.Equal("[2,3]", spec.Space["epochs"]!.ToJsonString());
+        Assert.Equal("[1,2]", spec.Space["seed"]!.ToJsonString());
+        Assert.Equal(8, spec.Trials); // every configuration x seed
+        Assert.Equal(9, spec.Seed);
+        Assert.Equal("synthetic", search.Dataset);
+        Assert.False(search.Options.ContainsKey("weightDecay") || search.Options.ContainsKey("epochs") || search.Options.ContainsKey("seed"));
+        Assert.Equal(8, search.Options["embeddingDim"]!.GetValue<int>());
+        Assert.False(search.Options.ContainsKey("device"));
+
+        Assert.Equal(3, ServiceSweep.Search("synthetic", grid, [1, 2], trials: 3, searchSeed: 0).Search!.Trials);
+        Assert.Equal(8, ServiceSweep.Search("synthetic", grid, [1, 2], trials: 50, searchSeed: 0).Search!.Trials);
+
+        // One configuration and one seed: a search of one trial over that seed.
+        Client.JobSubmission single = ServiceSweep.Search("synthetic", [baseline], [4], trials: 0, searchSeed: 0);
+        Assert.Equal("{\"seed\":[4]}", single.Search!.Space.ToJsonString());
+        Assert.Equal(1, single.Search.Trials);
+        Assert.Equal(8, single.Options["embeddingDim"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void Baseline_prints_validation_and_test_metrics_of_the_chosen_model()
     {
         (int exit, string output, string error) = Run("baseline", "--data", "synthetic", "--model", "ease", "--protocol", "temporal", "--lambdas", "10,100");
