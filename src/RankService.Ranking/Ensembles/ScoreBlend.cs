@@ -19,7 +19,8 @@ public sealed class ScoreBlend : IItemScorer
 {
     /// <summary>
     /// Weights of the first scorer <see cref="TuneWeight"/> tries by default (the second gets 1 - w); the ends are
-    /// either model alone, so the blend chosen is never below both on validation.
+    /// either model alone (scored raw, see <see cref="Score"/>), so the blend chosen is never below either part on
+    /// validation NDCG@10.
     /// </summary>
     public static readonly IReadOnlyList<double> DefaultWeights = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
@@ -52,6 +53,11 @@ public sealed class ScoreBlend : IItemScorer
 
     public IReadOnlyList<float> Weights => _weights;
 
+    /// <summary>
+    /// The blend's scores; when one scorer has weight 1 and the rest 0, that scorer's raw scores: the same ranking as
+    /// its standardised ones in exact arithmetic, without the float rounding of standardising, which can tie scores
+    /// that differ only in their last bits and so rank differently from the model alone.
+    /// </summary>
     public void Score(ReadOnlySpan<int> users, Span<float> scores)
     {
         int n = ItemCount;
@@ -59,6 +65,11 @@ public sealed class ScoreBlend : IItemScorer
         if (scores.Length < size)
         {
             throw new ArgumentException("Need users.Length * ItemCount scores.", nameof(scores));
+        }
+        if (Alone() is { } alone)
+        {
+            _scorers[alone].Score(users, scores[..size]);
+            return;
         }
         if (_buffer.Length < size)
         {
@@ -73,6 +84,13 @@ public sealed class ScoreBlend : IItemScorer
                 AddStandardised(_buffer.AsSpan(r * n, n), _weights[m], scores.Slice(r * n, n));
             }
         }
+    }
+
+    /// <summary>The scorer that has weight 1 while every other has 0, if one does.</summary>
+    private int? Alone()
+    {
+        int one = Array.IndexOf(_weights, 1f);
+        return one >= 0 && _weights.Where((w, m) => m != one).All(w => w == 0) ? one : null;
     }
 
     /// <summary>
@@ -100,7 +118,8 @@ public sealed class ScoreBlend : IItemScorer
 
     /// <summary>
     /// One row of the two-scorer blend: <c>target = w * z(first) + (1 - w) * z(second)</c>, z standardising a row as
-    /// <see cref="Score"/> does (a constant row adds nothing), so a served blend scores exactly as the tuned one.
+    /// <see cref="Score"/> does (a constant row adds nothing; w = 1 or 0 is that row raw), so a served blend scores
+    /// exactly as the tuned one.
     /// </summary>
     public static void Combine(ReadOnlySpan<float> first, ReadOnlySpan<float> second, double weight, Span<float> target)
     {
@@ -109,6 +128,12 @@ public sealed class ScoreBlend : IItemScorer
             throw new ArgumentException("Both rows and the target need the same length.", nameof(target));
         }
         Span<float> t = target[..first.Length];
+        if ((float)weight is 1f or 0f)
+        {
+            // Either part alone, raw, as Score serves it.
+            ((float)weight == 1f ? first : second).CopyTo(t);
+            return;
+        }
         t.Clear();
         // Weights through float, as the constructor keeps them: the served blend is the tuned one to the last bit.
         AddStandardised(first, (float)weight, t);

@@ -94,6 +94,60 @@ public class ScoreBlendTests
     }
 
     [Fact]
+    public void The_tuned_blend_is_never_below_either_part_alone_on_validation_even_when_standardising_would_tie_scores()
+    {
+        RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 120, Seed = 6 });
+        UserSplit split = RandomRatioSplit.Split(data, seed: 2);
+        EaseScorer ease = EaseScorer.Fit(split, 20);
+        // A strong scorer whose scores differ only in the last bit of a large offset (float spacing there is 1/4):
+        // standardised in float some of its top scores tie, so only its raw scores rank as the scorer does.
+        var offset = new float[data.UserCount, data.ItemCount];
+        var row = new float[data.ItemCount];
+        for (int u = 0; u < data.UserCount; u++)
+        {
+            ease.Score([u], row);
+            int[] order = [.. Enumerable.Range(0, data.ItemCount).OrderBy(i => row[i])];
+            for (int rank = 0; rank < order.Length; rank++)
+            {
+                offset[u, order[rank]] = 4_169_728f + (rank * 0.25f);
+            }
+        }
+        var fine = new TableScorer(offset);
+        var popularity = new PopularityScorer(split);
+        double Alone(IItemScorer scorer) => FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10]).Metrics["NDCG@10"];
+
+        foreach ((IItemScorer first, IItemScorer second) in new (IItemScorer, IItemScorer)[] { (fine, popularity), (popularity, fine), (ease, popularity) })
+        {
+            (double weight, IReadOnlyDictionary<string, double> chosen) = ScoreBlend.TuneWeight(first, second, split, [10]);
+
+            Assert.True(chosen["NDCG@10"] >= Alone(first), $"w {weight}: {chosen["NDCG@10"]} below the first part's {Alone(first)}");
+            Assert.True(chosen["NDCG@10"] >= Alone(second), $"w {weight}: {chosen["NDCG@10"]} below the second part's {Alone(second)}");
+            // The ends of the search are each part alone, to the last digit.
+            Assert.Equal(Alone(first), Alone(new ScoreBlend([first, second], [1, 0])));
+            Assert.Equal(Alone(second), Alone(new ScoreBlend([first, second], [0, 1])));
+        }
+        Assert.Contains(0.0, ScoreBlend.DefaultWeights);
+        Assert.Contains(1.0, ScoreBlend.DefaultWeights);
+    }
+
+    [Fact]
+    public void Combine_at_the_ends_is_either_row_raw_and_in_between_the_standardised_blend()
+    {
+        float[] first = [3f, 1f, 2f, 0f];
+        float[] second = [0.1f, 0.4f, 0.2f, 0.3f];
+        var target = new float[4];
+
+        ScoreBlend.Combine(first, second, 1, target);
+        Assert.Equal(first, target);
+        ScoreBlend.Combine(first, second, 0, target);
+        Assert.Equal(second, target);
+
+        var table = new ScoreBlend([new TableScorer(new float[,] { { 3f, 1f, 2f, 0f } }), new TableScorer(new float[,] { { 0.1f, 0.4f, 0.2f, 0.3f } })], [0.6, 0.4]);
+        ScoreBlend.Combine(first, second, 0.6, target);
+        Assert.Equal(ScoreAll(table, 1), target);
+    }
+
+    [Fact]
     public void Mismatched_scorers_and_weights_are_refused()
     {
         var a = new TableScorer(new float[2, 3]);
