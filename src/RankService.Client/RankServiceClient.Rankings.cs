@@ -38,7 +38,10 @@ public sealed partial class RankServiceClient
 /// <summary>The answer of <c>GET /users/{id}/ranking</c>; <see cref="Items"/> best first.</summary>
 /// <param name="ModelJobId">The job whose model ranked.</param>
 /// <param name="Approximate">True when the model's approximate index answered.</param>
-public sealed record UserRanking(string UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedItem> Items, bool Approximate = false);
+/// <param name="Offset">How many of the best items were skipped (paging).</param>
+/// <param name="Source"><c>model</c>, or <c>popular</c> for the popularity fallback of an unknown user (scores are train-set counts).</param>
+public sealed record UserRanking(string UserId, string Dataset, string ModelJobId, int K, bool IncludeSeen, IReadOnlyList<RankedItem> Items, bool Approximate = false,
+    int Offset = 0, string Source = "model");
 
 /// <summary>One ranked item: <see cref="ItemId"/> as the data set spells it; <see cref="MovieId"/> only when the data set's item ids are all integers (MovieLens).</summary>
 public sealed record RankedItem(int Rank, string ItemId, long? MovieId, string Title, float Score);

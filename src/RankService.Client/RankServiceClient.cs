@@ -9,7 +9,8 @@ namespace RankService.Client;
 /// <summary>
 /// A typed client of the RankService HTTP API over an <see cref="HttpClient"/> whose <c>BaseAddress</c> is the
 /// service (e.g. <c>http://localhost:5000/</c>). Each resource's calls are in their own file
-/// (<c>RankServiceClient.Jobs.cs</c>, <c>.Models.cs</c>, <c>.Rankings.cs</c>, <c>.Health.cs</c>); a new endpoint is
+/// (<c>RankServiceClient.Jobs.cs</c>, <c>.Models.cs</c>, <c>.Rankings.cs</c>, <c>.Recommendations.cs</c>,
+/// <c>.Datasets.cs</c>, <c>.Schedules.cs</c>, <c>.Health.cs</c>); a new endpoint is
 /// one method there (or one new file) built on <see cref="SendAsync{T}"/>, <see cref="GetAsync{T}"/> and friends.
 /// Every call takes a <see cref="CancellationToken"/>; an answer other than success throws
 /// <see cref="RankServiceException"/> with the service's ProblemDetails.
@@ -27,6 +28,9 @@ public sealed partial class RankServiceClient
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter() },
     };
+
+    /// <summary>Request bodies: <see cref="Json"/> without the fields left null, so the service applies its defaults.</summary>
+    private static readonly JsonSerializerOptions RequestJson = new(Json) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private readonly HttpClient _http;
     private readonly string? _apiKey;
@@ -67,6 +71,13 @@ public sealed partial class RankServiceClient
             return response;
         }
     }
+
+    /// <summary>Sends <paramref name="request"/> for an answer without a body (204).</summary>
+    private async Task SendEmptyAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+        (await SendRawAsync(request, cancellationToken).ConfigureAwait(false)).Dispose();
+
+    private Task<T> PostJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, Relative(path)) { Content = JsonContent.Create(body, options: RequestJson) }, cancellationToken);
 
     private Task<T> GetAsync<T>(string path, CancellationToken cancellationToken) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, Relative(path)), cancellationToken);
