@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using Hangfire;
+using Hangfire.Storage;
 using Microsoft.Extensions.Options;
 using RankService.Api.Options;
 using RankService.Api.Serving;
@@ -59,17 +61,27 @@ public sealed record PromotionDecision(bool Promoted, string Reason, string? Ser
 /// Decides whether a finished job's model replaces its data set's serving model, and swaps it in when so. With
 /// <c>if-better</c> both models are evaluated on the new run's validation split (the data may have changed since the
 /// serving model was trained): users and items are matched by raw id, and those the serving model lacks score NaN,
-/// which ranks below every candidate, so they count as misses for it. The decision and the swap happen under one lock,
-/// so two jobs finishing at once are each compared with the model the other left serving.
+/// which ranks below every candidate, so they count as misses for it. The decision and the swap happen under one lock
+/// per data set, Hangfire's distributed lock in the job storage (a row lock in PostgreSQL, so it holds across api and
+/// worker nodes), so two jobs finishing at once, on one node or two, are each compared with the model the other left
+/// serving. With shared (PostgreSQL) storage the serving model is read from serving.json, which every node writes.
 /// </summary>
 public sealed class PromotionGuard(
     JobStore store,
     ModelRegistry models,
     ServingStateFile servingState,
+    JobStorage storage,
     IOptions<ServiceOptions> service,
+    IOptions<JobsOptions> jobs,
     ILogger<PromotionGuard> logger) : IDisposable
 {
+    /// <summary>How long a node waits for another node's promotion of the same data set (it evaluates two models).</summary>
+    public static readonly TimeSpan LockTimeout = TimeSpan.FromMinutes(30);
+
     private readonly SemaphoreSlim _decisions = new(1, 1);
+
+    /// <summary>The distributed lock's resource for <paramref name="dataset"/>.</summary>
+    public static string LockResource(string dataset) => $"rankservice:promote:{dataset}";
 
     /// <summary>Decides for <paramref name="finished"/> (its succeeded record) trained on <paramref name="data"/>; serves it when promoted.</summary>
     public PromotionDecision Promote(JobRecord finished, RatingDataset data)
@@ -79,6 +91,8 @@ public sealed class PromotionGuard(
         _decisions.Wait();
         try
         {
+            using IStorageConnection connection = storage.GetConnection();
+            using IDisposable nodes = connection.AcquireDistributedLock(LockResource(finished.Dataset), LockTimeout);
             PromotionDecision decision = Decide(finished, data);
             logger.LogInformation("Job {JobId} on {Dataset}: {Decision}", finished.Id, finished.Dataset, decision.Reason);
             if (decision.Promoted)
@@ -108,7 +122,8 @@ public sealed class PromotionGuard(
         {
             return new PromotionDecision(false, $"kept, not served: promote is never (POST /models/{finished.Id}/activate serves it)");
         }
-        string? servingId = service.Value.ServesHttpApi
+        // Another node may have promoted since this node's registry last followed serving.json: with shared storage the file decides.
+        string? servingId = service.Value.ServesHttpApi && jobs.Value.Storage == JobStorageKind.InMemory
             ? models.Find(finished.Dataset)?.JobId
             : servingState.Read().Datasets.GetValueOrDefault(finished.Dataset);
         JobRecord? serving = servingId is null || servingId == finished.Id ? null : store.Find(servingId);
