@@ -224,16 +224,10 @@ public static class RecommendationsApi
         {
             return NotFound("Item not found", $"Item '{Echo.Of(id)}' is not in the catalogue of '{name}' that the serving model (job {model.JobId}) was trained on; item ids are matched exactly as the data set spells them.");
         }
-        int d = model.Scorer.Width;
-        ReadOnlySpan<float> unit = ModelViews.Of(model).UnitItems();
         float[] scores = Recommender.Scores(model.ItemCount);
-        ReadOnlySpan<float> self = unit.Slice(item * d, d);
-        for (int i = 0; i < model.ItemCount; i++)
-        {
-            scores[i] = TensorPrimitives.Dot(self, unit.Slice(i * d, d));
-        }
+        ModelViews.Of(model).ItemCosines(item, scores);
         ItemFilter? filter = ItemFilter.Create(model, category, null);
-        ReadOnlySpan<int> excluded = FixedExcluded(model, filter, [item]);
+        ReadOnlySpan<int> excluded = model.HiddenSpan.IsEmpty && filter is null ? [item] : FixedExcluded(model, filter, [item]);
         return TypedResults.Ok(new SimilarItemsResponse(id, name, model.JobId, Compared(model, "item"),
             Recommender.Rank(model, scores.AsSpan(0, model.ItemCount), excluded, 0, want)));
     }
@@ -401,36 +395,30 @@ public static class RecommendationsApi
         {
             return badK;
         }
-        int[] index = [.. users.Select(u => model!.TryGetUser(u!, out int i) ? i : -1)];
-        int[] known = [.. index.Where(i => i >= 0)];
-        int n = model!.ItemCount;
-        // The known users' scores as one [users, items] product over the precomputed item vectors.
-        var scores = new float[known.Length * n];
-        if (model.Ease is null)
+        int[] index = new int[users.Count];
+        int found = 0;
+        for (int u = 0; u < users.Count; u++)
         {
-            model.Scorer.Score(known, scores);
+            index[u] = model!.TryGetUser(users[u]!, out int i) ? i : -1;
+            found += index[u] >= 0 ? 1 : 0;
         }
-        else
+        int[] known = new int[found];
+        for (int u = 0, r = 0; u < users.Count; u++)
         {
-            // A blend serves EASE beside the two-tower: each user as the single ranking scores them.
-            for (int r = 0; r < known.Length; r++)
+            if (index[u] >= 0)
             {
-                model.ScoreUser(known[r], scores.AsSpan(r * n, n));
+                known[r++] = index[u];
             }
         }
-        ItemFilter? filter = ItemFilter.Create(model, NonNull(request.Category), NonNull(request.Exclude));
+        // The known users as one blocked [users, items] product, then one top-k per user.
+        ItemFilter? filter = ItemFilter.Create(model!, NonNull(request.Category), NonNull(request.Exclude));
+        RankedItem[][] ranked = Recommender.ForUsers(model!, known, k, request.IncludeSeen, filter);
         var results = new BatchUserRanking[users.Count];
         for (int u = 0, row = 0; u < users.Count; u++)
         {
-            if (index[u] < 0)
-            {
-                results[u] = new BatchUserRanking(users[u]!, false, []);
-                continue;
-            }
-            ReadOnlySpan<int> excluded = Recommender.Excluding(model, index[u], request.IncludeSeen, filter);
-            results[u] = new BatchUserRanking(users[u]!, true, Recommender.Rank(model, scores.AsSpan(row++ * n, n), excluded, 0, k));
+            results[u] = index[u] < 0 ? new BatchUserRanking(users[u]!, false, []) : new BatchUserRanking(users[u]!, true, ranked[row++]);
         }
-        return TypedResults.Ok(new BatchRankingResponse(name, model.JobId, k, request.IncludeSeen, results));
+        return TypedResults.Ok(new BatchRankingResponse(name, model!.JobId, k, request.IncludeSeen, results));
     }
 
     /// <summary>

@@ -14,7 +14,9 @@ public sealed class ModelViews
 
     private readonly ServingModel _model;
     private readonly Lazy<float[]> _unitItems;
+    private readonly Lazy<float[]> _unitItemColumns;
     private readonly Lazy<float[]> _unitUsers;
+    private readonly ulong[] _allItems;
 
     private ModelViews(ServingModel model)
     {
@@ -36,6 +38,14 @@ public sealed class ModelViews
             }
         }
         Categories = categories.ToDictionary(p => p.Key, p => p.Value.ToArray(), StringComparer.Ordinal);
+        Words = (n + 63) >> 6;
+        CategoryBits = categories.ToDictionary(p => p.Key, p => Bits(p.Value, Words), StringComparer.Ordinal);
+        ulong[] all = new ulong[Words];
+        for (int i = 0; i < n; i++)
+        {
+            all[i >> 6] |= 1UL << i;
+        }
+        _allItems = all;
 
         // Counts over the data set the model was trained on: every user's rated items, as the seen file stores them.
         var counts = new int[n];
@@ -54,6 +64,7 @@ public sealed class ModelViews
         Latest = [.. Enumerable.Range(0, n).Where(i => !model.Item(i).Hidden && model.Item(i).Timestamp is not null)
             .OrderByDescending(i => model.Item(i).Timestamp).ThenBy(i => i)];
         _unitItems = new Lazy<float[]>(BuildUnitItems);
+        _unitItemColumns = new Lazy<float[]>(() => Columns(_unitItems.Value, n, model.Scorer.Width));
         _unitUsers = new Lazy<float[]>(BuildUnitUsers);
     }
 
@@ -61,6 +72,18 @@ public sealed class ModelViews
 
     /// <summary>Dense item indices per category, ascending.</summary>
     public IReadOnlyDictionary<string, int[]> Categories { get; }
+
+    /// <summary>
+    /// The same as bitsets (bit i of word i / 64, <see cref="Words"/> words): a filter of several categories is their OR,
+    /// a few word operations instead of a set built per request.
+    /// </summary>
+    public IReadOnlyDictionary<string, ulong[]> CategoryBits { get; }
+
+    /// <summary>Every catalogue item's bit set.</summary>
+    public ReadOnlySpan<ulong> AllItems => _allItems;
+
+    /// <summary>Words of an item bitset: ceil(items / 64).</summary>
+    public int Words { get; }
 
     /// <summary>Interactions per item in the data set the model was trained on (its seen file).</summary>
     public IReadOnlyList<int> Counts { get; }
@@ -73,6 +96,24 @@ public sealed class ModelViews
 
     /// <summary>Item vectors scaled to unit length, [items, width] (a zero vector stays zero).</summary>
     public ReadOnlySpan<float> UnitItems() => _unitItems.Value;
+
+    /// <summary>
+    /// The cosine of item <paramref name="item"/>'s vector with every item's into <paramref name="scores"/> (length ≥ items):
+    /// <see cref="Ranking.Model.PrecomputedScorer.Width"/> SIMD multiply-adds over catalogue-long rows of the unit item
+    /// vectors stored dimension-major (built once per model), rather than one short dot product per item. No allocation.
+    /// </summary>
+    public void ItemCosines(int item, Span<float> scores)
+    {
+        int n = _model.ItemCount, d = _model.Scorer.Width;
+        ReadOnlySpan<float> columns = _unitItemColumns.Value;
+        ReadOnlySpan<float> self = UnitItems().Slice(item * d, d);
+        Span<float> s = scores[..n];
+        s.Clear();
+        for (int k = 0; k < d; k++)
+        {
+            TensorPrimitives.MultiplyAdd(columns.Slice(k * n, n), self[k], s, s);
+        }
+    }
 
     /// <summary>User vectors scaled to unit length, [users, width].</summary>
     public ReadOnlySpan<float> UnitUsers() => _unitUsers.Value;
@@ -101,6 +142,29 @@ public sealed class ModelViews
             Normalize(row);
         }
         return rows;
+    }
+
+    private static float[] Columns(float[] rows, int count, int width)
+    {
+        var columns = new float[rows.Length];
+        for (int i = 0; i < count; i++)
+        {
+            for (int k = 0; k < width; k++)
+            {
+                columns[(k * count) + i] = rows[(i * width) + k];
+            }
+        }
+        return columns;
+    }
+
+    private static ulong[] Bits(IEnumerable<int> items, int words)
+    {
+        var bits = new ulong[words];
+        foreach (int i in items)
+        {
+            bits[i >> 6] |= 1UL << i;
+        }
+        return bits;
     }
 
     private static void Normalize(Span<float> row)
