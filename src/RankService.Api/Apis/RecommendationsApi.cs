@@ -40,7 +40,7 @@ public sealed record SimilarUser(int Rank, string UserId, float Score);
 public sealed record SimilarUsersResponse(string UserId, string Dataset, string ModelJobId, string Compared, IReadOnlyList<SimilarUser> Users);
 
 /// <summary>One item of a list that is not a model's ranking.</summary>
-/// <param name="Count">Interactions in the data set the serving model was trained on (popular).</param>
+/// <param name="Count">Interactions in the serving model's train split (popular).</param>
 /// <param name="Timestamp">Published, Unix seconds (latest).</param>
 public sealed record ListedItem(int Rank, string ItemId,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MovieId,
@@ -49,7 +49,7 @@ public sealed record ListedItem(int Rank, string ItemId,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Timestamp);
 
 /// <summary>The answer of <c>GET /items/popular</c> and <c>GET /items/latest</c>.</summary>
-/// <param name="Source">"train-counts" (popular) or "timestamps" (latest).</param>
+/// <param name="Source">"train-counts" or "seen-counts" (popular; see its description) or "timestamps" (latest).</param>
 public sealed record ItemListResponse(string Dataset, string ModelJobId, string Source, IReadOnlyList<ListedItem> Items);
 
 /// <summary>The body of <c>POST /users/{id}/rerank</c>.</summary>
@@ -117,7 +117,7 @@ public static class RecommendationsApi
         app.MapGet("/items/popular", PopularItems)
             .WithTags("Items").WithName("GetPopularItems")
             .WithSummary("The most interacted-with items")
-            .WithDescription("Items by their number of interactions in the data set the serving model was trained on (every rated item, as the checkpoint's seen file holds it; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. The same list for live data sets: a recent-feedback window is not offered yet.")
+            .WithDescription("Items by their number of interactions in the train split the serving model was trained on (its protocol and split seed, so held-out validation and test items are not counted; `source: train-counts`; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. When the data set is live or has changed since training, every rated item the checkpoint holds is counted instead (`source: seen-counts`); a recent-feedback window is not offered yet.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
 
@@ -283,7 +283,7 @@ public static class RecommendationsApi
     }
 
     public static Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult> PopularItems(
-        ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        ModelRegistry registry, Jobs.IDatasetProvider datasets, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
         int? k = null, string? dataset = null, string[]? category = null)
     {
         if (Serving(dataset, registry, data.Value, out ServingModel? model, out string name) is { } unavailable)
@@ -294,9 +294,9 @@ public static class RecommendationsApi
         {
             return badK;
         }
-        ModelViews views = ModelViews.Of(model!);
-        return TypedResults.Ok(new ItemListResponse(name, model!.JobId, "train-counts",
-            List(model, views.Popular, category, want, i => new ListedItem(0, "", null, "", views.Counts[i], null))));
+        Popularity popular = ModelViews.PopularityOf(model!, datasets, data.Value);
+        return TypedResults.Ok(new ItemListResponse(name, model!.JobId, popular.Source,
+            List(model, popular.Order, category, want, i => new ListedItem(0, "", null, "", popular.Counts[i], null))));
     }
 
     public static Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult> LatestItems(

@@ -1,4 +1,7 @@
 using System.Runtime.CompilerServices;
+using RankService.Ranking.Data;
+using RankService.Ranking.Splits;
+using RankService.Ranking.Training;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace RankService.Api.Serving;
@@ -17,6 +20,8 @@ public sealed class ModelViews
     private readonly Lazy<float[]> _unitItemColumns;
     private readonly Lazy<float[]> _unitUsers;
     private readonly ulong[] _allItems;
+    private readonly Lock _gate = new();
+    private Popularity? _trainPopularity;
 
     private ModelViews(ServingModel model)
     {
@@ -69,6 +74,81 @@ public sealed class ModelViews
     }
 
     public static ModelViews Of(ServingModel model) => Views.GetValue(model, m => new ModelViews(m));
+
+    /// <summary>
+    /// <see cref="TrainPopularity"/> with a configured file data set loaded through <paramref name="datasets"/>; a live
+    /// data set or one that cannot be loaded counts the seen file.
+    /// </summary>
+    public static Popularity PopularityOf(ServingModel model, Jobs.IDatasetProvider datasets, Options.DataOptions data)
+    {
+        ArgumentNullException.ThrowIfNull(datasets);
+        ArgumentNullException.ThrowIfNull(data);
+        return Of(model).TrainPopularity(name =>
+        {
+            if (!data.IsKnown(name))
+            {
+                return null;
+            }
+            try
+            {
+                return datasets.Load(name, CancellationToken.None);
+            }
+            catch (MovieLensDataException)
+            {
+                return null;
+            }
+        });
+    }
+
+
+    /// <summary>
+    /// Popularity over the TRAIN split the serving model was trained on (its manifest's protocol and split seed), so
+    /// the list does not count the held-out validation and test items: the data set is loaded and split once per model,
+    /// on first use, and only when it is still the data the model was trained on (same fingerprint). Otherwise (a live
+    /// data set, data changed or unreadable since) the counts of the checkpoint's seen file, every rated item.
+    /// </summary>
+    public Popularity TrainPopularity(Func<string, RatingDataset?> load)
+    {
+        ArgumentNullException.ThrowIfNull(load);
+        if (Volatile.Read(ref _trainPopularity) is { } known)
+        {
+            return known;
+        }
+        lock (_gate)
+        {
+            return _trainPopularity ??= CountTrainSplit(load) ?? new Popularity(Counts, Popular, PopularitySources.Seen);
+        }
+    }
+
+    private Popularity? CountTrainSplit(Func<string, RatingDataset?> load)
+    {
+        RatingDataset? data = load(_model.Dataset);
+        if (data is null || data.Fingerprint != _model.Manifest.Dataset.Fingerprint)
+        {
+            return null;
+        }
+        TrainingOptions training = _model.Manifest.Training;
+        UserSplit split = EvaluationProtocol.Split(data, training.Protocol, training.SplitSeed);
+        int n = _model.ItemCount;
+        var toModel = new int[data.ItemCount];
+        for (int i = 0; i < toModel.Length; i++)
+        {
+            toModel[i] = _model.TryGetItem(data.Items.ToId(i), out int item) ? item : -1;
+        }
+        var counts = new int[n];
+        foreach (int[] items in split.TrainItems)
+        {
+            foreach (int i in items)
+            {
+                if (toModel[i] >= 0)
+                {
+                    counts[toModel[i]]++;
+                }
+            }
+        }
+        int[] order = [.. Enumerable.Range(0, n).Where(i => !_model.Item(i).Hidden).OrderByDescending(i => counts[i]).ThenBy(i => i)];
+        return new Popularity(counts, order, PopularitySources.Train);
+    }
 
     /// <summary>Dense item indices per category, ascending.</summary>
     public IReadOnlyDictionary<string, int[]> Categories { get; }
@@ -175,4 +255,18 @@ public sealed class ModelViews
             TensorPrimitives.Divide(row, norm, row);
         }
     }
+}
+
+/// <summary>A popularity list: interactions per item (by dense index) and the unhidden items, most first (ties: lower index).</summary>
+/// <param name="Source">Where the counts come from (<see cref="PopularitySources"/>).</param>
+public sealed record Popularity(IReadOnlyList<int> Counts, IReadOnlyList<int> Order, string Source);
+
+/// <summary>The <c>source</c> values of <c>GET /items/popular</c>.</summary>
+public static class PopularitySources
+{
+    /// <summary>The serving model's train split.</summary>
+    public const string Train = "train-counts";
+
+    /// <summary>Every item each user rated, as the checkpoint's seen file holds them (the data changed since training, or a live data set).</summary>
+    public const string Seen = "seen-counts";
 }
