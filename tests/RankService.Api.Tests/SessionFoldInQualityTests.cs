@@ -64,6 +64,7 @@ public sealed class SessionFoldInQualityTests(ColdStartService service) : IClass
         popularRecall /= split.HeldOutUsers.Length;
 
         Assert.True(split.HeldOutUsers.Length >= 20);
+        // Measured when written: 0.302 against 0.141 (2.1 x), so 1.2 x leaves room for another libtorch build's rounding.
         Assert.True(sessionRecall > 1.2 * popularRecall, $"recall@{K}: folded-in sessions {sessionRecall:F3}, popularity {popularRecall:F3}");
     }
 }
