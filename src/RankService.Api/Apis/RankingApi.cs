@@ -37,7 +37,7 @@ public static class RankingApi
     }
 
     public static Results<Ok<RankingResponse>, ValidationProblem, ProblemHttpResult> GetRanking(
-        string id, ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        string id, ModelRegistry registry, Jobs.IDatasetProvider datasets, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
         int? k = null, string? dataset = null, bool includeSeen = false, int offset = 0, string[]? category = null,
         string? exclude = null, string? fallback = null, bool exact = false)
     {
@@ -78,7 +78,7 @@ public static class RankingApi
         {
             if (fallback == "popular")
             {
-                return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Popular(model, offset, want, filter), offset, "popular"));
+                return TypedResults.Ok(new RankingResponse(id, name, model.JobId, want, includeSeen, Popular(model, ModelViews.PopularityOf(model, datasets, d), offset, want, filter), offset, "popular"));
             }
             return RecommendationsApi.UserNotFound(id, name, model);
         }
@@ -88,10 +88,7 @@ public static class RankingApi
     }
 
     /// <summary>The popularity list (train-set counts as scores) past the offset, within the filter.</summary>
-    private static RankedItem[] Popular(ServingModel model, int offset, int k, ItemFilter? filter)
-    {
-        ModelViews views = ModelViews.Of(model);
-        return [.. views.Popular.Where(i => filter?.Allows(i) != false).Skip(offset).Take(k)
-            .Select((item, r) => Recommender.Named(model, offset + r + 1, item, views.Counts[item]))];
-    }
+    private static RankedItem[] Popular(ServingModel model, Popularity popular, int offset, int k, ItemFilter? filter) =>
+        [.. popular.Order.Where(i => filter?.Allows(i) != false).Skip(offset).Take(k)
+            .Select((item, r) => Recommender.Named(model, offset + r + 1, item, popular.Counts[item]))];
 }

@@ -40,7 +40,7 @@ public sealed record SimilarUser(int Rank, string UserId, float Score);
 public sealed record SimilarUsersResponse(string UserId, string Dataset, string ModelJobId, string Compared, IReadOnlyList<SimilarUser> Users);
 
 /// <summary>One item of a list that is not a model's ranking.</summary>
-/// <param name="Count">Interactions in the data set the serving model was trained on (popular).</param>
+/// <param name="Count">Interactions in the serving model's train split (popular).</param>
 /// <param name="Timestamp">Published, Unix seconds (latest).</param>
 public sealed record ListedItem(int Rank, string ItemId,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? MovieId,
@@ -49,7 +49,7 @@ public sealed record ListedItem(int Rank, string ItemId,
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] long? Timestamp);
 
 /// <summary>The answer of <c>GET /items/popular</c> and <c>GET /items/latest</c>.</summary>
-/// <param name="Source">"train-counts" (popular) or "timestamps" (latest).</param>
+/// <param name="Source">"train-counts" or "seen-counts" (popular; see its description) or "timestamps" (latest).</param>
 public sealed record ItemListResponse(string Dataset, string ModelJobId, string Source, IReadOnlyList<ListedItem> Items);
 
 /// <summary>The body of <c>POST /users/{id}/rerank</c>.</summary>
@@ -117,7 +117,7 @@ public static class RecommendationsApi
         app.MapGet("/items/popular", PopularItems)
             .WithTags("Items").WithName("GetPopularItems")
             .WithSummary("The most interacted-with items")
-            .WithDescription("Items by their number of interactions in the data set the serving model was trained on (every rated item, as the checkpoint's seen file holds it; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. The same list for live data sets: a recent-feedback window is not offered yet.")
+            .WithDescription("Items by their number of interactions in the train split the serving model was trained on (its protocol and split seed, so held-out validation and test items are not counted; `source: train-counts`; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. When the data set is live or has changed since training, every rated item the checkpoint holds is counted instead (`source: seen-counts`); a recent-feedback window is not offered yet.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
 
@@ -224,16 +224,10 @@ public static class RecommendationsApi
         {
             return NotFound("Item not found", $"Item '{Echo.Of(id)}' is not in the catalogue of '{name}' that the serving model (job {model.JobId}) was trained on; item ids are matched exactly as the data set spells them.");
         }
-        int d = model.Scorer.Width;
-        ReadOnlySpan<float> unit = ModelViews.Of(model).UnitItems();
         float[] scores = Recommender.Scores(model.ItemCount);
-        ReadOnlySpan<float> self = unit.Slice(item * d, d);
-        for (int i = 0; i < model.ItemCount; i++)
-        {
-            scores[i] = TensorPrimitives.Dot(self, unit.Slice(i * d, d));
-        }
+        ModelViews.Of(model).ItemCosines(item, scores);
         ItemFilter? filter = ItemFilter.Create(model, category, null);
-        ReadOnlySpan<int> excluded = FixedExcluded(model, filter, [item]);
+        ReadOnlySpan<int> excluded = model.HiddenSpan.IsEmpty && filter is null ? [item] : FixedExcluded(model, filter, [item]);
         return TypedResults.Ok(new SimilarItemsResponse(id, name, model.JobId, Compared(model, "item"),
             Recommender.Rank(model, scores.AsSpan(0, model.ItemCount), excluded, 0, want)));
     }
@@ -289,7 +283,7 @@ public static class RecommendationsApi
     }
 
     public static Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult> PopularItems(
-        ModelRegistry registry, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        ModelRegistry registry, Jobs.IDatasetProvider datasets, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
         int? k = null, string? dataset = null, string[]? category = null)
     {
         if (Serving(dataset, registry, data.Value, out ServingModel? model, out string name) is { } unavailable)
@@ -300,9 +294,9 @@ public static class RecommendationsApi
         {
             return badK;
         }
-        ModelViews views = ModelViews.Of(model!);
-        return TypedResults.Ok(new ItemListResponse(name, model!.JobId, "train-counts",
-            List(model, views.Popular, category, want, i => new ListedItem(0, "", null, "", views.Counts[i], null))));
+        Popularity popular = ModelViews.PopularityOf(model!, datasets, data.Value);
+        return TypedResults.Ok(new ItemListResponse(name, model!.JobId, popular.Source,
+            List(model, popular.Order, category, want, i => new ListedItem(0, "", null, "", popular.Counts[i], null))));
     }
 
     public static Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult> LatestItems(
@@ -401,36 +395,30 @@ public static class RecommendationsApi
         {
             return badK;
         }
-        int[] index = [.. users.Select(u => model!.TryGetUser(u!, out int i) ? i : -1)];
-        int[] known = [.. index.Where(i => i >= 0)];
-        int n = model!.ItemCount;
-        // The known users' scores as one [users, items] product over the precomputed item vectors.
-        var scores = new float[known.Length * n];
-        if (model.Ease is null)
+        int[] index = new int[users.Count];
+        int found = 0;
+        for (int u = 0; u < users.Count; u++)
         {
-            model.Scorer.Score(known, scores);
+            index[u] = model!.TryGetUser(users[u]!, out int i) ? i : -1;
+            found += index[u] >= 0 ? 1 : 0;
         }
-        else
+        int[] known = new int[found];
+        for (int u = 0, r = 0; u < users.Count; u++)
         {
-            // A blend serves EASE beside the two-tower: each user as the single ranking scores them.
-            for (int r = 0; r < known.Length; r++)
+            if (index[u] >= 0)
             {
-                model.ScoreUser(known[r], scores.AsSpan(r * n, n));
+                known[r++] = index[u];
             }
         }
-        ItemFilter? filter = ItemFilter.Create(model, NonNull(request.Category), NonNull(request.Exclude));
+        // The known users as one blocked [users, items] product, then one top-k per user.
+        ItemFilter? filter = ItemFilter.Create(model!, NonNull(request.Category), NonNull(request.Exclude));
+        RankedItem[][] ranked = Recommender.ForUsers(model!, known, k, request.IncludeSeen, filter);
         var results = new BatchUserRanking[users.Count];
         for (int u = 0, row = 0; u < users.Count; u++)
         {
-            if (index[u] < 0)
-            {
-                results[u] = new BatchUserRanking(users[u]!, false, []);
-                continue;
-            }
-            ReadOnlySpan<int> excluded = Recommender.Excluding(model, index[u], request.IncludeSeen, filter);
-            results[u] = new BatchUserRanking(users[u]!, true, Recommender.Rank(model, scores.AsSpan(row++ * n, n), excluded, 0, k));
+            results[u] = index[u] < 0 ? new BatchUserRanking(users[u]!, false, []) : new BatchUserRanking(users[u]!, true, ranked[row++]);
         }
-        return TypedResults.Ok(new BatchRankingResponse(name, model.JobId, k, request.IncludeSeen, results));
+        return TypedResults.Ok(new BatchRankingResponse(name, model!.JobId, k, request.IncludeSeen, results));
     }
 
     /// <summary>

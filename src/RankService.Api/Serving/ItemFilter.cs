@@ -1,26 +1,24 @@
+using System.Numerics;
+
 namespace RankService.Api.Serving;
 
 /// <summary>
-/// A caller's item filter: categories (an item qualifies with any of them) and item ids to leave out. It is a predicate
-/// over dense item indices (<see cref="Allows"/>), which is what an approximate index's search takes; the exact path
-/// turns it, with the model's own exclusions, into one ascending exclusion list for <c>TopK.Select</c>.
+/// A caller's item filter: categories (an item qualifies with any of them) and item ids to leave out, held as one
+/// bitset over dense item indices (bit set: allowed). Built from the model's precomputed category bitsets
+/// (<see cref="ModelViews.CategoryBits"/>) with a few word ORs, so a request builds no sets and looks up no item's
+/// categories; the exact pass then walks only the allowed bits (<see cref="Ranking.Model.TopK.SelectAllowed"/>).
 /// </summary>
 public sealed class ItemFilter
 {
     [ThreadStatic]
-    private static bool[]? t_mask;
+    private static ulong[]? t_mask;
 
     [ThreadStatic]
     private static int[]? t_excluded;
 
-    private readonly int[]? _inCategories;
-    private readonly int[] _left;
+    private readonly ulong[] _allowed;
 
-    private ItemFilter(int[]? inCategories, int[] left)
-    {
-        _inCategories = inCategories;
-        _left = left;
-    }
+    private ItemFilter(ulong[] allowed) => _allowed = allowed;
 
     /// <summary>
     /// The filter of <paramref name="categories"/> (null or empty: any) and <paramref name="exclude"/> (item ids; ids
@@ -29,19 +27,61 @@ public sealed class ItemFilter
     public static ItemFilter? Create(ServingModel model, IReadOnlyCollection<string>? categories, IEnumerable<string>? exclude)
     {
         ArgumentNullException.ThrowIfNull(model);
-        int[]? inCategories = null;
-        if (categories is { Count: > 0 })
+        bool byCategory = categories is { Count: > 0 };
+        bool excluding = exclude is not null && (exclude is not ICollection<string> c || c.Count > 0);
+        if (!byCategory && !excluding)
         {
-            IReadOnlyDictionary<string, int[]> index = ModelViews.Of(model).Categories;
-            inCategories = [.. categories.SelectMany(c => index.TryGetValue(c, out int[]? items) ? items : []).Distinct().Order()];
+            return null;
         }
-        int[] left = [.. (exclude ?? []).Select(id => model.TryGetItem(id, out int item) ? item : -1).Where(i => i >= 0).Distinct().Order()];
-        return inCategories is null && left.Length == 0 ? null : new ItemFilter(inCategories, left);
+        ModelViews views = ModelViews.Of(model);
+        var allowed = new ulong[views.Words];
+        if (byCategory)
+        {
+            foreach (string category in categories!)
+            {
+                if (views.CategoryBits.TryGetValue(category, out ulong[]? bits))
+                {
+                    for (int w = 0; w < allowed.Length; w++)
+                    {
+                        allowed[w] |= bits[w];
+                    }
+                }
+            }
+        }
+        else
+        {
+            views.AllItems.CopyTo(allowed);
+        }
+        bool left = false;
+        foreach (string id in exclude ?? [])
+        {
+            if (model.TryGetItem(id, out int item))
+            {
+                allowed[item >> 6] &= ~(1UL << item);
+                left = true;
+            }
+        }
+        return byCategory || left ? new ItemFilter(allowed) : null;
     }
 
     /// <summary>True when the filter lets dense item <paramref name="item"/> through.</summary>
-    public bool Allows(int item) =>
-        (_inCategories is null || Array.BinarySearch(_inCategories, item) >= 0) && Array.BinarySearch(_left, item) < 0;
+    public bool Allows(int item) => (uint)(item >> 6) < (uint)_allowed.Length && (_allowed[item >> 6] & (1UL << item)) != 0;
+
+    /// <summary>
+    /// The filter's bitset with <paramref name="excluded"/> (dense item indices) cleared as well: a per-thread buffer,
+    /// valid until the next call on this thread.
+    /// </summary>
+    public ReadOnlySpan<ulong> Mask(ReadOnlySpan<int> excluded)
+    {
+        int words = _allowed.Length;
+        ulong[] mask = t_mask is { } m && m.Length >= words ? m : t_mask = new ulong[words];
+        _allowed.AsSpan().CopyTo(mask);
+        foreach (int item in excluded)
+        {
+            mask[item >> 6] &= ~(1UL << item);
+        }
+        return mask.AsSpan(0, words);
+    }
 
     /// <summary>
     /// <paramref name="excluded"/> (ascending) plus every item the filter does not allow, ascending: a per-thread
@@ -49,35 +89,21 @@ public sealed class ItemFilter
     /// </summary>
     public ReadOnlySpan<int> Excluding(ReadOnlySpan<int> excluded, int itemCount)
     {
-        bool[] mask = t_mask is { } m && m.Length >= itemCount ? m : t_mask = new bool[itemCount];
-        Span<bool> drop = mask.AsSpan(0, itemCount);
-        if (_inCategories is null)
-        {
-            drop.Clear();
-        }
-        else
-        {
-            drop.Fill(true);
-            foreach (int item in _inCategories)
-            {
-                drop[item] = false;
-            }
-        }
-        foreach (int item in excluded)
-        {
-            drop[item] = true;
-        }
-        foreach (int item in _left)
-        {
-            drop[item] = true;
-        }
+        ReadOnlySpan<ulong> mask = Mask(excluded);
         int[] list = t_excluded is { } e && e.Length >= itemCount ? e : t_excluded = new int[itemCount];
         int n = 0;
-        for (int i = 0; i < itemCount; i++)
+        for (int w = 0; w < mask.Length; w++)
         {
-            if (drop[i])
+            ulong dropped = ~mask[w];
+            while (dropped != 0)
             {
-                list[n++] = i;
+                int item = (w << 6) + BitOperations.TrailingZeroCount(dropped);
+                if (item >= itemCount)
+                {
+                    break;
+                }
+                list[n++] = item;
+                dropped &= dropped - 1;
             }
         }
         return list.AsSpan(0, n);

@@ -79,6 +79,30 @@ public static class Ranker
         return Ranking.Model.TopK.Select(scores.AsSpan(0, model.ItemCount), excluded, want, top);
     }
 
+    /// <summary>
+    /// As above over only the items set in <paramref name="allowed"/> (a filter's bitset with the user's exclusions
+    /// cleared, <see cref="ItemFilter.Mask"/>): the index gets it as its predicate; the exact pass walks the set bits.
+    /// </summary>
+    public static int Select(ServingModel model, int user, int want, ReadOnlySpan<ulong> allowed, bool exact, Span<int> top, float[] scores, out bool approximate)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(scores);
+        if (!exact && model.Ease is null && model.Index is { } index)
+        {
+            // The predicate outlives this frame's span, so it holds its own copy of the bits.
+            ulong[] bits = allowed.ToArray();
+            int found = index.TopK(model.Scorer, user, want, item => (bits[item >> 6] & (1UL << item)) != 0, top, scores);
+            if (found >= 0)
+            {
+                approximate = true;
+                return found;
+            }
+        }
+        approximate = false;
+        model.ScoreUser(user, scores);
+        return Ranking.Model.TopK.SelectAllowed(scores.AsSpan(0, model.ItemCount), allowed, want, top);
+    }
+
     /// <summary>Items <paramref name="offset"/> to <paramref name="count"/> - 1 of <paramref name="top"/> as ranked items (ranks offset + 1 onwards).</summary>
     public static RankedItem[] Ranked(ServingModel model, ReadOnlySpan<int> top, ReadOnlySpan<float> scores, int offset, int count)
     {

@@ -38,8 +38,57 @@ public static class Recommender
         float[] scores = Scores(model.ItemCount);
         int want = offset + k;
         int[] top = t_top is { } t && t.Length >= want ? t : t_top = new int[Math.Max(want, 16)];
-        int count = Ranker.Select(model, user, want, Excluding(model, user, includeSeen, filter), exact, top, scores, out approximate);
+        int count = filter is null
+            ? Ranker.Select(model, user, want, Ranker.Excluded(model, user, includeSeen), exact, top, scores, out approximate)
+            : Ranker.Select(model, user, want, filter.Mask(Ranker.Excluded(model, user, includeSeen)), exact, top, scores, out approximate);
         return Ranker.Ranked(model, top, scores, offset, count);
+    }
+
+    /// <summary>Users per scored block of a batch: bounds its score buffer (block × items floats) whatever the batch size.</summary>
+    private const int BatchBlock = 32;
+
+    [ThreadStatic]
+    private static float[]? t_block;
+
+    /// <summary>
+    /// Each of <paramref name="users"/> (dense, known) ranked as <see cref="ForUser(ServingModel, int, int, int, bool, ItemFilter?)"/>
+    /// ranks them with offset 0 (the exact pass), equal item for item and score for score: blocks of
+    /// <see cref="BatchBlock"/> users scored as one matrix product (<see cref="Ranking.Model.PrecomputedScorer.Score"/>; a
+    /// blend or the concat-mlp head scores each user as the single ranking does), then one top-k per user over its row
+    /// past its exclusions and the filter. The score buffer is per thread and reused.
+    /// </summary>
+    public static RankedItem[][] ForUsers(ServingModel model, ReadOnlySpan<int> users, int k, bool includeSeen, ItemFilter? filter)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        int n = model.ItemCount;
+        var ranked = new RankedItem[users.Length][];
+        float[] block = t_block is { } b && b.Length >= BatchBlock * n ? b : t_block = new float[BatchBlock * n];
+        int[] top = t_top is { } t && t.Length >= k ? t : t_top = new int[Math.Max(k, 16)];
+        for (int start = 0; start < users.Length; start += BatchBlock)
+        {
+            ReadOnlySpan<int> chunk = users.Slice(start, Math.Min(BatchBlock, users.Length - start));
+            if (model.Ease is null)
+            {
+                model.Scorer.Score(chunk, block);
+            }
+            else
+            {
+                for (int r = 0; r < chunk.Length; r++)
+                {
+                    model.ScoreUser(chunk[r], block.AsSpan(r * n, n));
+                }
+            }
+            for (int r = 0; r < chunk.Length; r++)
+            {
+                ReadOnlySpan<float> row = block.AsSpan(r * n, n);
+                ReadOnlySpan<int> excluded = Ranker.Excluded(model, chunk[r], includeSeen);
+                int count = filter is null
+                    ? Ranking.Model.TopK.Select(row, excluded, k, top)
+                    : Ranking.Model.TopK.SelectAllowed(row, filter.Mask(excluded), k, top);
+                ranked[start + r] = Ranker.Ranked(model, top, row, 0, count);
+            }
+        }
+        return ranked;
     }
 
     /// <summary>The model's exclusions for <paramref name="user"/> (seen unless included, hidden, never-recommend) and the filter's.</summary>

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using RankService.Ranking.Metrics;
 using TorchSharp;
@@ -179,12 +182,112 @@ public sealed class PrecomputedScorer : IItemScorer
         }
     }
 
-    /// <inheritdoc />
+    /// <summary>
+    /// Scores every catalogue item for each of <paramref name="users"/> into consecutive rows of <paramref name="scores"/>
+    /// ([users, items]). The <c>dot</c> head runs one register-blocked matrix product (<see cref="ScoreBlock"/>); the
+    /// scores are bit for bit those of <see cref="ScoreUser"/>, which computes the same unfused multiply, then add, per
+    /// dimension in the same order. Thread-safe.
+    /// </summary>
     public void Score(ReadOnlySpan<int> users, Span<float> scores)
     {
-        for (int n = 0; n < users.Length; n++)
+        ArgumentOutOfRangeException.ThrowIfLessThan(scores.Length, users.Length * ItemCount, nameof(scores));
+        if (_head.Length != 0 || users.Length < 2 || !Vector256.IsHardwareAccelerated)
         {
-            ScoreUser(users[n], scores.Slice(n * ItemCount, ItemCount));
+            for (int n = 0; n < users.Length; n++)
+            {
+                ScoreUser(users[n], scores.Slice(n * ItemCount, ItemCount));
+            }
+            return;
+        }
+        foreach (int user in users)
+        {
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)user, (uint)UserCount, nameof(users));
+        }
+        ScoreBlock(users, scores);
+    }
+
+    /// <summary>
+    /// The dot head's [users, items] product: item tiles of 16 (two 8-float vectors, one cache line of each of the
+    /// <see cref="Width"/> dimension-major rows, so a tile stays in L1) outer, users four at a time inner, 8 accumulators
+    /// in registers starting from the bias; each item vector is loaded once per four users instead of once per user,
+    /// and no score row is read back per dimension as the one-user pass does.
+    /// </summary>
+    private void ScoreBlock(ReadOnlySpan<int> users, Span<float> scores)
+    {
+        int n = ItemCount, d = Width;
+        ref float g = ref MemoryMarshal.GetArrayDataReference(_items);
+        ref float bias = ref MemoryMarshal.GetArrayDataReference(_bias);
+        ref float u = ref MemoryMarshal.GetArrayDataReference(_users);
+        ref float s = ref MemoryMarshal.GetReference(scores);
+        int tiled = n - (n % 16);
+        for (int i = 0; i < tiled; i += 16)
+        {
+            Vector256<float> b0 = Vector256.LoadUnsafe(ref bias, (nuint)i);
+            Vector256<float> b1 = Vector256.LoadUnsafe(ref bias, (nuint)(i + 8));
+            int r = 0;
+            for (; r + 4 <= users.Length; r += 4)
+            {
+                ref float u0 = ref Unsafe.Add(ref u, users[r] * d);
+                ref float u1 = ref Unsafe.Add(ref u, users[r + 1] * d);
+                ref float u2 = ref Unsafe.Add(ref u, users[r + 2] * d);
+                ref float u3 = ref Unsafe.Add(ref u, users[r + 3] * d);
+                Vector256<float> a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+                for (int k = 0; k < d; k++)
+                {
+                    nuint at = (nuint)((k * n) + i);
+                    Vector256<float> g0 = Vector256.LoadUnsafe(ref g, at);
+                    Vector256<float> g1 = Vector256.LoadUnsafe(ref g, at + 8);
+                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref u0, k));
+                    a00 = (g0 * v) + a00;
+                    a01 = (g1 * v) + a01;
+                    v = Vector256.Create(Unsafe.Add(ref u1, k));
+                    a10 = (g0 * v) + a10;
+                    a11 = (g1 * v) + a11;
+                    v = Vector256.Create(Unsafe.Add(ref u2, k));
+                    a20 = (g0 * v) + a20;
+                    a21 = (g1 * v) + a21;
+                    v = Vector256.Create(Unsafe.Add(ref u3, k));
+                    a30 = (g0 * v) + a30;
+                    a31 = (g1 * v) + a31;
+                }
+                nuint row = (nuint)((r * n) + i);
+                a00.StoreUnsafe(ref s, row);
+                a01.StoreUnsafe(ref s, row + 8);
+                a10.StoreUnsafe(ref s, row + (nuint)n);
+                a11.StoreUnsafe(ref s, row + (nuint)n + 8);
+                a20.StoreUnsafe(ref s, row + (nuint)(2 * n));
+                a21.StoreUnsafe(ref s, row + (nuint)(2 * n) + 8);
+                a30.StoreUnsafe(ref s, row + (nuint)(3 * n));
+                a31.StoreUnsafe(ref s, row + (nuint)(3 * n) + 8);
+            }
+            for (; r < users.Length; r++)
+            {
+                ref float u0 = ref Unsafe.Add(ref u, users[r] * d);
+                Vector256<float> a0 = b0, a1 = b1;
+                for (int k = 0; k < d; k++)
+                {
+                    nuint at = (nuint)((k * n) + i);
+                    Vector256<float> v = Vector256.Create(Unsafe.Add(ref u0, k));
+                    a0 = (Vector256.LoadUnsafe(ref g, at) * v) + a0;
+                    a1 = (Vector256.LoadUnsafe(ref g, at + 8) * v) + a1;
+                }
+                a0.StoreUnsafe(ref s, (nuint)((r * n) + i));
+                a1.StoreUnsafe(ref s, (nuint)((r * n) + i + 8));
+            }
+        }
+        // The last items (fewer than a tile): the same arithmetic one float at a time.
+        for (int r = 0; r < users.Length; r++)
+        {
+            ReadOnlySpan<float> user = _users.AsSpan(users[r] * d, d);
+            for (int i = tiled; i < n; i++)
+            {
+                float x = _bias[i];
+                for (int k = 0; k < d; k++)
+                {
+                    x = (_items[(k * n) + i] * user[k]) + x;
+                }
+                scores[(r * n) + i] = x;
+            }
         }
     }
 

@@ -49,6 +49,53 @@ public static class TopK
         return size;
     }
 
+    /// <summary>
+    /// As <see cref="Select(ReadOnlySpan{float}, ReadOnlySpan{int}, int, Span{int})"/>, over only the items whose bit is set
+    /// in <paramref name="allowed"/> (bit i of word i / 64; bits at or past <c>scores.Length</c> are ignored): one pass
+    /// that skips disqualified items a word at a time, for filters that leave out most of the catalogue. Same order and
+    /// tie rule, so the answer equals Select with every cleared bit listed as excluded.
+    /// </summary>
+    public static int SelectAllowed(ReadOnlySpan<float> scores, ReadOnlySpan<ulong> allowed, int k, Span<int> result)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 0);
+        ArgumentOutOfRangeException.ThrowIfLessThan(result.Length, k, nameof(result));
+        Span<int> heap = result[..k];
+        int n = scores.Length;
+        int size = 0;
+        int words = Math.Min(allowed.Length, (n + 63) >> 6);
+        for (int w = 0; w < words; w++)
+        {
+            ulong bits = allowed[w];
+            while (bits != 0)
+            {
+                int item = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                if (item >= n)
+                {
+                    break;
+                }
+                if (size < k)
+                {
+                    heap[size] = item;
+                    SiftUp(heap, scores, size++);
+                }
+                else if (k > 0 && Key(scores[item]) > Key(scores[heap[0]]))
+                {
+                    heap[0] = item;
+                    SiftDown(heap, scores, 0, size);
+                }
+            }
+        }
+        for (int m = size; m > 1; m--)
+        {
+            int worst = heap[0];
+            heap[0] = heap[m - 1];
+            SiftDown(heap, scores, 0, m - 1);
+            heap[m - 1] = worst;
+        }
+        return size;
+    }
+
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>.</summary>
     private static bool Better(int a, int b, ReadOnlySpan<float> scores)
     {

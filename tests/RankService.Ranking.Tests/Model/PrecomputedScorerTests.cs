@@ -53,6 +53,40 @@ public class PrecomputedScorerTests
         }
     }
 
+    [Theory]
+    [InlineData(ScoringHead.Dot, 37, 12)]   // 37 items: two 16-item tiles and a 5-item tail
+    [InlineData(ScoringHead.Dot, 16, 64)]   // exactly one tile
+    [InlineData(ScoringHead.Dot, 7, 8)]     // tail only
+    [InlineData(ScoringHead.ConcatMlp, 23, 12)]
+    public void A_block_of_users_scores_bit_for_bit_as_each_user_alone(ScoringHead head, int items, int dim)
+    {
+        const int users = 11;
+        using var init = new Generator(21, CPU);
+        using var model = new TwoTowerModel(users, items, new ModelOptions { Head = head, EmbeddingDim = dim, HiddenSizes = head == ScoringHead.Dot ? [] : [8] }, init: init);
+        using (no_grad())
+        {
+            foreach ((string name, TorchSharp.Modules.Parameter p) in model.named_parameters())
+            {
+                if (name.StartsWith("item_bias", StringComparison.Ordinal))
+                {
+                    p.uniform_(-0.5, 0.5, generator: init);
+                }
+            }
+        }
+        var scorer = new PrecomputedScorer(model);
+        // Every user, a repeated user and an odd block size (4-user blocks plus a remainder).
+        int[] block = [3, 0, 10, 3, 5, 1, 9, 2, 8];
+        var together = new float[block.Length * items];
+        scorer.Score(block, together);
+
+        var alone = new float[items];
+        for (int r = 0; r < block.Length; r++)
+        {
+            scorer.ScoreUser(block[r], alone);
+            Assert.Equal(alone, together.AsSpan(r * items, items).ToArray());
+        }
+    }
+
     [Fact]
     public void Precomputed_scorer_outlives_its_model_and_scores_from_many_threads()
     {
