@@ -283,7 +283,7 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
         {
             return null;
         }
-        var builder = new SnapshotBuilder(ds.Info.Settings);
+        var builder = new SnapshotBuilder(ds.Info.Settings, ds.Info.Feedback);
         await using (NpgsqlCommand users = Command(connection, transaction, $"SELECT key, id FROM {_s}.users WHERE ds = @ds ORDER BY key", ("ds", ds.Key)))
         await using (NpgsqlDataReader reader = await users.ExecuteReaderAsync(cancellationToken))
         {
