@@ -31,7 +31,7 @@ trap 'exit 130' INT TERM
 # The Npgsql connection string as a libpq URI for psql.
 pg_uri() { python3 -c 'import sys
 kv=dict(p.split("=",1) for p in sys.argv[1].split(";") if "=" in p); g=lambda *k: next((kv[x] for x in kv if x.lower() in k), "")
-print("postgresql://%s:%s@%s:%s/%s" % (g("username","user id","userid"), g("password"), g("host","server"), g("port") or 5432, g("database"))))' "$pg"; }
+print("postgresql://%s:%s@%s:%s/%s" % (g("username","user id","userid"), g("password"), g("host","server"), g("port") or 5432, g("database")))' "$pg"; }
 
 tools_build "$out"
 if [[ ! -f "$scale/ratings.csv" || ! -f "$scale/.complete-$users-$items-$ratings" ]]; then

@@ -143,15 +143,18 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
             await using (NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
                 "COPY staging_feedback (ord, user_id, item_id, type, value, ts) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
-                await foreach ((long line, LiveFeedback f) in feedback.WithCancellation(cancellationToken))
+                // Parsing runs ahead on its own thread (problems are only read once it is done); each row is written
+                // with the importer's synchronous calls, which only block when its buffer goes out, not an awaited call
+                // per field.
+                await foreach ((long line, LiveFeedback f) in ReadAhead.Of(feedback, cancellationToken))
                 {
-                    await copy.StartRowAsync(cancellationToken);
-                    await copy.WriteAsync(line, NpgsqlDbType.Bigint, cancellationToken);
-                    await copy.WriteAsync(f.UserId, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(f.ItemId, NpgsqlDbType.Text, cancellationToken);
-                    await copy.WriteAsync(f.Type, NpgsqlDbType.Text, cancellationToken);
-                    await WriteNullable(copy, f.Value, NpgsqlDbType.Double, cancellationToken);
-                    await WriteNullable(copy, f.Timestamp, NpgsqlDbType.Bigint, cancellationToken);
+                    copy.StartRow();
+                    copy.Write(line, NpgsqlDbType.Bigint);
+                    copy.Write(f.UserId, NpgsqlDbType.Text);
+                    copy.Write(f.ItemId, NpgsqlDbType.Text);
+                    copy.Write(f.Type, NpgsqlDbType.Text);
+                    WriteNullable(copy, f.Value, NpgsqlDbType.Double);
+                    WriteNullable(copy, f.Timestamp, NpgsqlDbType.Bigint);
                 }
                 if (problems.Any)
                 {
@@ -283,7 +286,7 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
         {
             return null;
         }
-        var builder = new SnapshotBuilder(ds.Info.Settings);
+        var builder = new SnapshotBuilder(ds.Info.Settings, ds.Info.Feedback);
         await using (NpgsqlCommand users = Command(connection, transaction, $"SELECT key, id FROM {_s}.users WHERE ds = @ds ORDER BY key", ("ds", ds.Key)))
         await using (NpgsqlDataReader reader = await users.ExecuteReaderAsync(cancellationToken))
         {
@@ -301,19 +304,24 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
                 builder.AddItem(reader.GetInt64(0), ReadItem(reader));
             }
         }
-        await using (NpgsqlCommand feedback = Command(connection, transaction,
-            $"SELECT user_key, item_key, type, value, ts FROM {_s}.feedback WHERE ds = @ds ORDER BY seq", ("ds", ds.Key)))
-        await using (NpgsqlDataReader reader = await feedback.ExecuteReaderAsync(CommandBehavior.SequentialAccess, cancellationToken))
+        // Binary COPY out: the rows stream without a round trip per batch, as integers, the type already turned into
+        // its index among the declared ones (the names are the data set's own: letters, digits, '-', '_', '.').
+        string cases = string.Concat(builder.Types.Select((t, i) => $" WHEN '{t.Replace("'", "''", StringComparison.Ordinal)}' THEN {i}"));
+        string type = builder.Types.Count == 0 ? "-1" : $"CASE type{cases} ELSE -1 END";
+        await using (NpgsqlBinaryExporter export = await connection.BeginBinaryExportAsync(
+            $"COPY (SELECT user_key, item_key, ({type})::integer, value, ts FROM {_s}.feedback WHERE ds = {ds.Key} ORDER BY seq) TO STDOUT (FORMAT BINARY)", cancellationToken))
         {
-            string? lastType = null;
-            while (await reader.ReadAsync(cancellationToken))
+            for (long row = 0; export.StartRow() != -1; row++)
             {
-                long user = reader.GetInt64(0), item = reader.GetInt64(1);
-                string type = reader.GetString(2);
-                lastType = type == lastType ? lastType : type;
-                double? value = reader.IsDBNull(3) ? null : reader.GetDouble(3);
-                long? ts = reader.IsDBNull(4) ? null : reader.GetInt64(4);
-                builder.AddFeedback(user, item, lastType, value, ts);
+                if ((row & 0xFFFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                long user = export.Read<long>(NpgsqlDbType.Bigint), item = export.Read<long>(NpgsqlDbType.Bigint);
+                int typeIndex = export.Read<int>(NpgsqlDbType.Integer);
+                double? value = export.IsNull ? Skip<double>(export) : export.Read<double>(NpgsqlDbType.Double);
+                long? ts = export.IsNull ? Skip<long>(export) : export.Read<long>(NpgsqlDbType.Bigint);
+                builder.AddFeedback(user, item, typeIndex, value, ts);
             }
         }
         return builder.Build(name, ds.Info.Version);
@@ -402,6 +410,24 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
     {
         await using NpgsqlCommand command = Command(connection, transaction, sql, parameters);
         return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static T? Skip<T>(NpgsqlBinaryExporter export) where T : struct
+    {
+        export.Skip();
+        return null;
+    }
+
+    private static void WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type) where T : struct
+    {
+        if (value is { } v)
+        {
+            copy.Write(v, type);
+        }
+        else
+        {
+            copy.WriteNull();
+        }
     }
 
     private static async Task WriteNullable<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken cancellationToken)

@@ -1,5 +1,7 @@
 using System.Runtime.CompilerServices;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace RankService.Api.Datasets;
 
@@ -170,52 +172,52 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
             Dataset ds = await FindAsync(connection, transaction, name, cancellationToken) ?? throw new DatasetNotFoundException(name);
             KeyCache cache = await CacheAsync(connection, transaction, ds.Key, cancellationToken);
             bool createItems = ds.Info.Settings.CreatesItems;
-            await using SqliteCommand newUser = Command(connection, transaction, "INSERT INTO users(ds, id) VALUES ($ds, $id) RETURNING key", ("$ds", ds.Key), ("$id", ""));
-            await using SqliteCommand newItem = Command(connection, transaction, "INSERT INTO items(ds, id) VALUES ($ds, $id) RETURNING key", ("$ds", ds.Key), ("$id", ""));
-            await using SqliteCommand insert = Command(connection, transaction,
-                "INSERT INTO feedback(ds, user_key, item_key, type, value, ts) VALUES ($ds, $user, $item, $type, $value, $ts)",
-                ("$ds", ds.Key), ("$user", 0L), ("$item", 0L), ("$type", ""), ("$value", null), ("$ts", null));
-            SqliteParameter user = insert.Parameters["$user"], item = insert.Parameters["$item"], type = insert.Parameters["$type"],
-                value = insert.Parameters["$value"], ts = insert.Parameters["$ts"];
-            insert.Prepare();
+            // This process is the file's only writer, so it hands out the keys of new users and items itself: the
+            // records go to the writer thread without a round trip per new id.
+            long nextUser = await NextKeyAsync(connection, transaction, "users", cancellationToken);
+            long nextItem = await NextKeyAsync(connection, transaction, "items", cancellationToken);
+            using var writer = new SqliteFeedbackWriter(connection, ds.Key);
             long inserted = 0, newUsers = 0, newItems = 0;
             long? latest = null;
-            await foreach ((long line, LiveFeedback f) in feedback.WithCancellation(cancellationToken))
+            try
             {
-                if (!cache.TryItem(f.ItemId, out long itemKey))
+                await foreach ((long line, LiveFeedback f) in feedback.WithCancellation(cancellationToken))
                 {
-                    if (!createItems)
+                    if (!cache.TryItem(f.ItemId, out long itemKey))
                     {
-                        problems.Add(line, "itemId", $"Unknown item '{Apis.Echo.Of(f.ItemId)}': the data set does not create items from feedback (autoCreateItems is false); add it through /items first.");
-                        continue;
+                        if (!createItems)
+                        {
+                            problems.Add(line, "itemId", $"Unknown item '{Apis.Echo.Of(f.ItemId)}': the data set does not create items from feedback (autoCreateItems is false); add it through /items first.");
+                            continue;
+                        }
+                        itemKey = nextItem++;
+                        cache.AddItem(f.ItemId, itemKey);
+                        writer.NewItem(itemKey, f.ItemId);
+                        newItems++;
                     }
-                    newItem.Parameters["$id"].Value = f.ItemId;
-                    itemKey = (long)(await newItem.ExecuteScalarAsync(cancellationToken))!;
-                    cache.AddItem(f.ItemId, itemKey);
-                    newItems++;
+                    if (problems.Any)
+                    {
+                        continue; // refused anyway: only look for more problems
+                    }
+                    if (!cache.TryUser(f.UserId, out long userKey))
+                    {
+                        userKey = nextUser++;
+                        cache.AddUser(f.UserId, userKey);
+                        writer.NewUser(userKey, f.UserId);
+                        newUsers++;
+                    }
+                    await writer.AddAsync(userKey, itemKey, f.Type, f.Value, f.Timestamp);
+                    inserted++;
+                    if (f.Timestamp is { } t)
+                    {
+                        latest = latest is { } l ? Math.Max(l, t) : t;
+                    }
                 }
-                if (problems.Any)
-                {
-                    continue; // refused anyway: only look for more problems
-                }
-                if (!cache.TryUser(f.UserId, out long userKey))
-                {
-                    newUser.Parameters["$id"].Value = f.UserId;
-                    userKey = (long)(await newUser.ExecuteScalarAsync(cancellationToken))!;
-                    cache.AddUser(f.UserId, userKey);
-                    newUsers++;
-                }
-                user.Value = userKey;
-                item.Value = itemKey;
-                type.Value = f.Type;
-                value.Value = (object?)f.Value ?? DBNull.Value;
-                ts.Value = (object?)f.Timestamp ?? DBNull.Value;
-                insert.ExecuteNonQuery(); // synchronous: the async form only wraps it, at a cost per row
-                inserted++;
-                if (f.Timestamp is { } t)
-                {
-                    latest = latest is { } l ? Math.Max(l, t) : t;
-                }
+                await writer.CompleteAsync();
+            }
+            finally
+            {
+                await writer.StopAsync(); // the connection is this thread's again before anything else touches it
             }
             if (problems.Any)
             {
@@ -224,6 +226,14 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
             long version = await BumpAsync(connection, transaction, ds.Key, newUsers, newItems, inserted, latest, cancellationToken);
             return (new WriteCounts(inserted, 0, version), true);
         }, cancellationToken);
+    }
+
+    /// <summary>The key AUTOINCREMENT would give the next row of <paramref name="table"/>: past every key it ever gave.</summary>
+    private static async Task<long> NextKeyAsync(SqliteConnection connection, SqliteTransaction transaction, string table, CancellationToken cancellationToken)
+    {
+        await using SqliteCommand command = Command(connection, transaction,
+            $"SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), coalesce((SELECT max(key) FROM {table}), 0)) + 1");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
     public async Task<long?> EraseUserAsync(string name, string userId, CancellationToken cancellationToken)
@@ -302,7 +312,7 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
         {
             return null;
         }
-        var builder = new SnapshotBuilder(ds.Info.Settings);
+        var builder = new SnapshotBuilder(ds.Info.Settings, ds.Info.Feedback);
         await using (SqliteCommand users = Command(connection, transaction, "SELECT key, id FROM users WHERE ds = $ds ORDER BY key", ("$ds", ds.Key)))
         await using (SqliteDataReader reader = await users.ExecuteReaderAsync(cancellationToken))
         {
@@ -320,21 +330,55 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
                 builder.AddItem(reader.GetInt64(0), ReadItem(reader));
             }
         }
-        await using (SqliteCommand feedback = Command(connection, transaction,
-            "SELECT user_key, item_key, type, value, ts FROM feedback WHERE ds = $ds ORDER BY rowid", ("$ds", ds.Key)))
-        await using (SqliteDataReader reader = feedback.ExecuteReader())
+        ReadFeedback(connection, ds.Key, builder, cancellationToken);
+        return builder.Build(name, ds.Info.Version);
+    }
+
+    /// <summary>
+    /// The snapshot's feedback straight from SQLite's statement (no data reader, no boxing): integer keys and the type
+    /// as its index among the declared ones, computed in SQL so no string is read per row.
+    /// </summary>
+    private static void ReadFeedback(SqliteConnection connection, long ds, SnapshotBuilder builder, CancellationToken cancellationToken)
+    {
+        var cases = new System.Text.StringBuilder();
+        for (int i = 0; i < builder.Types.Count; i++)
         {
-            string? lastType = null;
-            while (reader.Read())
+            cases.Append(CultureInfo.InvariantCulture, $" WHEN ?{i + 2} THEN {i}");
+        }
+        string type = builder.Types.Count == 0 ? "-1" : $"CASE type{cases} ELSE -1 END";
+        sqlite3 db = connection.Handle!;
+        Check(db, raw.sqlite3_prepare_v2(db, $"SELECT user_key, item_key, {type}, value, ts FROM feedback WHERE ds = ?1 ORDER BY rowid", out sqlite3_stmt statement));
+        using (statement)
+        {
+            Check(db, raw.sqlite3_bind_int64(statement, 1, ds));
+            for (int i = 0; i < builder.Types.Count; i++)
             {
-                // Types repeat: keep one string per run of equal types rather than one per row.
-                string type = reader.GetString(2);
-                lastType = type == lastType ? lastType : type;
-                builder.AddFeedback(reader.GetInt64(0), reader.GetInt64(1), lastType,
-                    reader.IsDBNull(3) ? null : reader.GetDouble(3), reader.IsDBNull(4) ? null : reader.GetInt64(4));
+                Check(db, raw.sqlite3_bind_text(statement, i + 2, builder.Types[i]));
+            }
+            int rc;
+            for (long row = 0; (rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW; row++)
+            {
+                if ((row & 0xFFFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                builder.AddFeedback(raw.sqlite3_column_int64(statement, 0), raw.sqlite3_column_int64(statement, 1), raw.sqlite3_column_int(statement, 2),
+                    raw.sqlite3_column_type(statement, 3) == raw.SQLITE_NULL ? null : raw.sqlite3_column_double(statement, 3),
+                    raw.sqlite3_column_type(statement, 4) == raw.SQLITE_NULL ? null : raw.sqlite3_column_int64(statement, 4));
+            }
+            if (rc != raw.SQLITE_DONE)
+            {
+                Check(db, rc);
             }
         }
-        return builder.Build(name, ds.Info.Version);
+    }
+
+    private static void Check(sqlite3 db, int rc)
+    {
+        if (rc is not (raw.SQLITE_OK or raw.SQLITE_DONE or raw.SQLITE_ROW))
+        {
+            throw new SqliteException(raw.sqlite3_errmsg(db).utf8_to_string(), rc);
+        }
     }
 
     public void Dispose()
@@ -351,6 +395,12 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
         try
         {
             await using SqliteConnection connection = await OpenAsync(cancellationToken);
+            // A write is answered once it is on disk: FULL syncs the WAL at each commit (NORMAL would survive a crash of
+            // this process, not of the machine). One sync per write, whatever its size.
+            await using (SqliteCommand durable = Command(connection, null, "PRAGMA synchronous = FULL"))
+            {
+                await durable.ExecuteNonQueryAsync(cancellationToken);
+            }
             await using SqliteTransaction transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             bool committed = false;
             try
