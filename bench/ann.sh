@@ -98,6 +98,7 @@ for _ in $(seq 1 1200); do
   sleep 1
 done
 echo "index: $index" >&2
+[[ "$index" == *"state=serving"* ]] || { echo "job $job's model is not serving through its index after 1,200 s" >&2; exit 1; }
 rss_idle_mb=$(( $(awk '/^VmRSS:/ {print $2}' "/proc/$SVC_PID/status") / 1024 ))
 
 export MAX_USER="$users"
