@@ -115,7 +115,7 @@ ifield() { sed -nE "s/.*(^| )$1=([^ ]*).*/\2/p" <<<"$index"; }
 
 cmd="SHAPE=$shape bench/ann.sh"; [[ -n "${USERS:-}${ITEMS:-}${RATINGS:-}${EVAL_USERS:-}${ANN:-}" ]] && cmd="SHAPE=$shape USERS=$users ITEMS=$items RATINGS=$ratings EVAL_USERS=$eval_users ${ANN:+ANN=\"$ANN\" }bench/ann.sh"
 [[ -n "$keep" ]] && cmd="KEEP=$keep $cmd"
-[[ -n "$reuse" ]] && cmd="REUSE=$reuse ${ANN:+ANN=\"$ANN\" }bench/ann.sh (serving half of \`$kept_cmd\`)"
+[[ -n "$reuse" ]] && cmd="REUSE=$reuse ${ANN:+ANN=\"$ANN\" }bench/ann.sh (serving half of: $kept_cmd)"
 {
   echo
   echo "### Approximate top-k, $shape shape ($users users, $items items, $ratings ratings): \`$cmd\`"
