@@ -94,8 +94,8 @@ public sealed class AnnIndexing(IOptions<ServingOptions> options, ILogger<AnnInd
     }
 
     private void Built(string jobId, ItemIndexManifest manifest) =>
-        logger.LogInformation("Job {JobId}: approximate index of {Items} items built in {Seconds:F1} s, recall@10 {Recall:F4} against the exact ranking over {Users} users ({Fallbacks} handed to the exact pass)",
-            jobId, manifest.Items, manifest.BuildSeconds, manifest.RecallAt10, manifest.RecallUsers, manifest.RecallFallbacks);
+        logger.LogInformation("Job {JobId}: approximate index of {Items} items built in {Seconds:F1} s, recall@10 {Recall:F4} against the exact ranking over {Users} users ({Fallbacks} handed to the exact pass) at search expansion {Expansion}",
+            jobId, manifest.Items, manifest.BuildSeconds, manifest.RecallAt10, manifest.RecallUsers, manifest.RecallFallbacks, manifest.ExpansionSearch);
 }
 
 /// <summary>What a serving model's index is doing, as GET /models shows it.</summary>

@@ -45,7 +45,18 @@ public sealed class ItemIndex : IDisposable
     /// <summary>Stored vector length: the model's width plus one for the bias.</summary>
     public int Dimensions { get; }
 
-    public ItemIndexSettings Settings { get; }
+    public ItemIndexSettings Settings { get; private set; }
+
+    /// <summary>
+    /// Changes the search expansion (ef). Meant for tuning before the index is published: a search running meanwhile
+    /// may use either value.
+    /// </summary>
+    public void ChangeExpansionSearch(int expansion)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(expansion, 1);
+        UsearchNative.ChangeExpansionSearch(_index, expansion);
+        Settings = Settings with { ExpansionSearch = expansion };
+    }
 
     /// <summary>Builds the index over every item of a <c>dot</c> model, adding items from several threads.</summary>
     public static ItemIndex Build(PrecomputedScorer scorer, ItemIndexSettings settings, CancellationToken cancellationToken = default)

@@ -59,7 +59,7 @@ public static class ItemIndexFile
         try
         {
             double buildSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            IndexRecall recall = IndexRecall.Measure(scorer, index, seen, cancellationToken: cancellationToken);
+            IndexRecall recall = MeetTargetRecall(index, ExactTops.Compute(scorer, seen, cancellationToken: cancellationToken), settings, cancellationToken);
             ItemIndexManifest manifest = Save(checkpointManifestPath, checkpoint, index, buildSeconds, recall);
             return (index, manifest);
         }
@@ -68,6 +68,24 @@ public static class ItemIndexFile
             index.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Measures the index's recall and, while it is below <see cref="ItemIndexSettings.TargetRecall"/>, doubles the
+    /// search expansion (up to <see cref="ItemIndexSettings.MaxExpansionSearch"/>) and measures again, against the
+    /// same exact answers. The index is left searching with the last expansion tried, whose recall is returned.
+    /// </summary>
+    public static IndexRecall MeetTargetRecall(ItemIndex index, ExactTops exact, ItemIndexSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(settings);
+        IndexRecall recall = IndexRecall.Measure(index, exact, cancellationToken);
+        while (recall.RecallAt10 < settings.TargetRecall && index.Settings.ExpansionSearch < settings.MaxExpansionSearch)
+        {
+            index.ChangeExpansionSearch(Math.Min(settings.MaxExpansionSearch, 2 * index.Settings.ExpansionSearch));
+            recall = IndexRecall.Measure(index, exact, cancellationToken);
+        }
+        return recall;
     }
 
     public static ItemIndexManifest Save(string checkpointManifestPath, CheckpointManifest checkpoint, ItemIndex index, double buildSeconds, IndexRecall recall)

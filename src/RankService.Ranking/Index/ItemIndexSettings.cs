@@ -15,6 +15,16 @@ public sealed record ItemIndexSettings
     /// <summary>Candidate list size while searching (ef); a search for more candidates than this uses that count.</summary>
     public int ExpansionSearch { get; init; } = 64;
 
+    /// <summary>
+    /// The recall@10 (against the exact ranking, seen items excluded) a build aims for: while the measured recall is
+    /// below it, the build doubles <see cref="ExpansionSearch"/>, up to <see cref="MaxExpansionSearch"/>, and the
+    /// expansion reached is saved with the index. 0 keeps <see cref="ExpansionSearch"/> as it is.
+    /// </summary>
+    public double TargetRecall { get; init; } = 0.98;
+
+    /// <summary>The largest search expansion a build may choose to reach <see cref="TargetRecall"/> (it bounds the latency).</summary>
+    public int MaxExpansionSearch { get; init; } = 512;
+
     /// <summary>The first search asks for max(this, 4k) candidates.</summary>
     public int MinCandidates { get; init; } = 64;
 
@@ -35,5 +45,8 @@ public sealed record ItemIndexSettings
         ArgumentOutOfRangeException.ThrowIfLessThan(MinCandidates, 1, nameof(MinCandidates));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCandidates, MinCandidates, nameof(MaxCandidates));
         ArgumentOutOfRangeException.ThrowIfNegative(BuildThreads, nameof(BuildThreads));
+        ArgumentOutOfRangeException.ThrowIfNegative(TargetRecall, nameof(TargetRecall));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(TargetRecall, 1.0, nameof(TargetRecall));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxExpansionSearch, 1, nameof(MaxExpansionSearch));
     }
 }

@@ -17,6 +17,8 @@ internal static class Scalars
     /// <summary>Integer start and step for <c>arange</c>, as the <c>arange(stop)</c> overload would pass them.</summary>
     public static readonly Scalar IntZero = 0.ToScalar();
     public static readonly Scalar IntOne = 1.ToScalar();
+    /// <summary>Below every item id (SoftmaxLoss's accidental-hit lookup).</summary>
+    public static readonly Scalar IntMinusOne = (-1).ToScalar();
     /// <summary>Guards a division by a sum that is 0 only when the numerator is masked to 0 anyway.</summary>
     public static readonly Scalar Tiny = 1e-12.ToScalar();
     public static readonly Scalar NegativeInfinity = double.NegativeInfinity.ToScalar();

@@ -150,6 +150,38 @@ public class ItemIndexTests
     }
 
     [Fact]
+    public void A_build_below_its_target_recall_widens_the_search_until_the_target_is_met()
+    {
+        using TwoTowerModel model = DotModel(users: 200, items: 2000, seed: 13, dim: 16);
+        var scorer = new PrecomputedScorer(model);
+        // A sparse graph searched narrowly misses some of the exact top 10 (one build thread: the same graph every run).
+        var settings = new ItemIndexSettings { Connectivity = 4, ExpansionAdd = 8, ExpansionSearch = 1, MinCandidates = 10, TargetRecall = 1.0, MaxExpansionSearch = 512, BuildThreads = 1 };
+        using ItemIndex index = ItemIndex.Build(scorer, settings);
+        ExactTops exact = ExactTops.Compute(scorer, seen: null, users: 200);
+        IndexRecall narrow = IndexRecall.Measure(index, exact);
+        Assert.InRange(narrow.RecallAt10, 0, 0.999);
+
+        IndexRecall met = ItemIndexFile.MeetTargetRecall(index, exact, settings);
+        int chosen = index.Settings.ExpansionSearch;
+        Assert.True(met.RecallAt10 >= settings.TargetRecall || chosen == settings.MaxExpansionSearch, $"stopped at {chosen} with recall {met.RecallAt10}");
+        Assert.True(met.RecallAt10 > narrow.RecallAt10, $"recall {narrow.RecallAt10} at expansion 1, {met.RecallAt10} at {chosen}");
+        Assert.InRange(chosen, 2, settings.MaxExpansionSearch);
+        Assert.Equal(0, chosen & (chosen - 1)); // doubled from 1
+        Assert.Equal(met, IndexRecall.Measure(index, exact) with { Seconds = met.Seconds }); // the index keeps the expansion it reported
+    }
+
+    [Fact]
+    public void A_target_recall_of_zero_keeps_the_configured_search_expansion()
+    {
+        using TwoTowerModel model = DotModel(users: 20, items: 300, seed: 14);
+        var scorer = new PrecomputedScorer(model);
+        var settings = new ItemIndexSettings { ExpansionSearch = 3, TargetRecall = 0 };
+        using ItemIndex index = ItemIndex.Build(scorer, settings);
+        ItemIndexFile.MeetTargetRecall(index, ExactTops.Compute(scorer, seen: null), settings);
+        Assert.Equal(3, index.Settings.ExpansionSearch);
+    }
+
+    [Fact]
     public void A_disposed_index_answers_that_it_cannot_rank_so_the_caller_ranks_exactly()
     {
         using TwoTowerModel model = DotModel(users: 2, items: 30, seed: 11);

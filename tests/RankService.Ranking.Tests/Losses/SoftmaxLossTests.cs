@@ -135,6 +135,30 @@ public class SoftmaxLossTests
     }
 
     [Fact]
+    public void Accidental_hits_are_exactly_the_candidates_among_a_lists_rated_items()
+    {
+        var rng = new Random(6);
+        const int lists = 7, width = 9, items = 30, samples = 40;
+        long[] listItems = [.. Enumerable.Range(0, lists * width).Select(_ => (long)rng.Next(items))];
+        // Rated and real (label > 0 and not padding); the rest, and padding with any id, must never count as a hit.
+        bool[] positive = [.. Enumerable.Range(0, lists * width).Select(i => i % width < width - 2 && rng.Next(3) > 0)];
+        long[] candidates = [.. Enumerable.Range(0, samples).Select(_ => (long)rng.Next(items))];
+        using var scope = NewDisposeScope();
+        bool[] hit = SoftmaxLoss.AccidentalHits(tensor(listItems, new long[] { lists, width }), tensor(positive, new long[] { lists, width }), tensor(candidates))
+            .data<bool>().ToArray();
+        for (int b = 0; b < lists; b++)
+        {
+            for (int m = 0; m < samples; m++)
+            {
+                bool expected = Enumerable.Range(0, width).Any(j => positive[b * width + j] && listItems[b * width + j] == candidates[m]);
+                Assert.Equal(expected, hit[b * samples + m]);
+            }
+        }
+        Assert.Contains(true, hit);
+        Assert.Contains(false, hit);
+    }
+
+    [Fact]
     public void Sampled_softmax_with_log_q_correction_approaches_the_full_softmax_with_many_samples()
     {
         var rng = new Random(6);
