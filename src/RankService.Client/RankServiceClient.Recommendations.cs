@@ -48,10 +48,20 @@ public sealed partial class RankServiceClient
     public Task<SimilarUsers> GetSimilarUsersAsync(string userId, int? k = null, string? dataset = null, CancellationToken cancellationToken = default) =>
         GetAsync<SimilarUsers>(Query($"users/{Segment(userId)}/similar", k, dataset, null), cancellationToken);
 
-    /// <summary><c>GET /items/popular</c>: items by their interactions in the serving model's training data.</summary>
+    /// <summary>
+    /// <c>GET /items/popular</c>: items by their interactions in the serving model's training data, or, with
+    /// <paramref name="window"/> (<c>7d</c>, <c>24h</c>, <c>P7D</c>) on a live data set, by their positive feedback within it.
+    /// </summary>
     public Task<ItemList> GetPopularItemsAsync(int? k = null, string? dataset = null, IReadOnlyList<string>? categories = null,
-        CancellationToken cancellationToken = default) =>
-        GetAsync<ItemList>(Query("items/popular", k, dataset, categories), cancellationToken);
+        string? window = null, CancellationToken cancellationToken = default)
+    {
+        string query = Query("items/popular", k, dataset, categories);
+        if (window is not null)
+        {
+            query += (query.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "window=" + Uri.EscapeDataString(window);
+        }
+        return GetAsync<ItemList>(query, cancellationToken);
+    }
 
     /// <summary><c>GET /items/latest</c>: items with a timestamp, newest first.</summary>
     public Task<ItemList> GetLatestItemsAsync(int? k = null, string? dataset = null, IReadOnlyList<string>? categories = null,
@@ -146,7 +156,7 @@ public sealed record SimilarUsers(string UserId, string Dataset, string ModelJob
 /// <summary>One item of the popular or latest list: <see cref="Count"/> interactions (popular) or <see cref="Timestamp"/> (latest).</summary>
 public sealed record ListedItem(int Rank, string ItemId, long? MovieId, string Title, int? Count = null, long? Timestamp = null);
 
-/// <summary>The answer of <c>GET /items/popular</c> and <c>GET /items/latest</c>; <see cref="Source"/> train-counts or timestamps.</summary>
+/// <summary>The answer of <c>GET /items/popular</c> and <c>GET /items/latest</c>; <see cref="Source"/> train-counts, seen-counts, recent-feedback or timestamps.</summary>
 public sealed record ItemList(string Dataset, string ModelJobId, string Source, IReadOnlyList<ListedItem> Items);
 
 /// <summary>The answer of <c>POST /users/{id}/rerank</c>: the known candidates in the model's order; the rest by name.</summary>

@@ -117,7 +117,7 @@ public static class RecommendationsApi
         app.MapGet("/items/popular", PopularItems)
             .WithTags("Items").WithName("GetPopularItems")
             .WithSummary("The most interacted-with items")
-            .WithDescription("Items by their number of interactions in the train split the serving model was trained on (its protocol and split seed, so held-out validation and test items are not counted; `source: train-counts`; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. When the data set is live or has changed since training, every rated item the checkpoint holds is counted instead (`source: seen-counts`); a recent-feedback window is not offered yet.")
+            .WithDescription("Items by their number of interactions in the train split the serving model was trained on (its protocol and split seed, so held-out validation and test items are not counted; `source: train-counts`; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. When the data set is live or has changed since training, every rated item the checkpoint holds is counted instead (`source: seen-counts`). On a live data set, `window` (`7d`, `24h`, `90m`, `2w` or an ISO 8601 duration such as `P7D`) counts instead the feedback events of a positive type (a rating above 0) timed within that window before now (`source: recent-feedback`; feedback without a timestamp is not counted, counts are at most 5 s old, only items the serving model knows are listed and only those with at least one such event).")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
 
@@ -282,10 +282,15 @@ public static class RecommendationsApi
         return TypedResults.Ok(new SimilarUsersResponse(id, name, model.JobId, Compared(model, "user"), neighbours));
     }
 
-    public static Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult> PopularItems(
-        ModelRegistry registry, Jobs.IDatasetProvider datasets, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
-        int? k = null, string? dataset = null, string[]? category = null)
+    public static async Task<Results<Ok<ItemListResponse>, ValidationProblem, ProblemHttpResult>> PopularItems(
+        ModelRegistry registry, Jobs.IDatasetProvider datasets, RecentPopularity recent, IOptions<DataOptions> data, IOptions<ServingOptions> serving,
+        CancellationToken cancellationToken, int? k = null, string? dataset = null, string[]? category = null, string? window = null)
     {
+        TimeSpan? span = null;
+        if (window is not null && (span = RecentPopularity.ParseWindow(window, out string? badWindow)) is null)
+        {
+            return Invalid("window", badWindow!);
+        }
         if (Serving(dataset, registry, data.Value, out ServingModel? model, out string name) is { } unavailable)
         {
             return Fail<ItemListResponse>(unavailable);
@@ -294,7 +299,19 @@ public static class RecommendationsApi
         {
             return badK;
         }
-        Popularity popular = ModelViews.PopularityOf(model!, datasets, data.Value);
+        Popularity popular;
+        if (span is { } recentWindow)
+        {
+            if (await recent.CountsAsync(name, recentWindow, cancellationToken) is not { } counts)
+            {
+                return Invalid("window", $"'{name}' is a file data set: a window counts the recent feedback of a live data set. Leave window out for the counts of the serving model's train split.");
+            }
+            popular = RecentPopularity.Over(model!, counts);
+        }
+        else
+        {
+            popular = ModelViews.PopularityOf(model!, datasets, data.Value);
+        }
         return TypedResults.Ok(new ItemListResponse(name, model!.JobId, popular.Source,
             List(model, popular.Order, category, want, i => new ListedItem(0, "", null, "", popular.Counts[i], null))));
     }
@@ -429,11 +446,12 @@ public static class RecommendationsApi
     {
         name = dataset ?? data.DefaultDataset;
         model = null;
-        if (dataset is not null && !data.IsKnown(dataset))
-        {
-            return Invalid("dataset", $"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}.");
-        }
         model = registry.Find(name);
+        // A live data set is served once a model trained on it serves (no database query on this path).
+        if (dataset is not null && !data.IsKnown(dataset) && model is null)
+        {
+            return Invalid("dataset", $"Unknown data set '{Echo.Of(dataset)}'. Configured data sets: {string.Join(", ", data.Datasets)}; a live data set once a model trained on it serves.");
+        }
         if (model is null)
         {
             return NoModel(name);

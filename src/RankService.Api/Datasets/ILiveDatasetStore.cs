@@ -40,6 +40,13 @@ public interface ILiveDatasetStore
     /// <summary>The data set's current user ids; null when it does not exist.</summary>
     Task<IReadOnlySet<string>?> UserIdsAsync(string name, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Recent popularity: per item id, the number of feedback events timed at or after now minus
+    /// <paramref name="window"/> whose type has a positive weight (for <c>rating</c>, a positive value). Feedback
+    /// without a timestamp is not counted. Null when the data set does not exist.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, long>?> RecentItemCountsAsync(string name, TimeSpan window, CancellationToken cancellationToken);
+
     /// <summary>The data set at its current version; null when it does not exist.</summary>
     Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken);
 }

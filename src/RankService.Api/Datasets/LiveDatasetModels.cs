@@ -21,6 +21,9 @@ public sealed record LiveDatasetSettings(IReadOnlyDictionary<string, double>? Fe
 
     [JsonIgnore]
     public bool CreatesItems => AutoCreateItems ?? true;
+
+    /// <summary>The feedback types that count as a positive event (weight above 0; <c>rating</c> counts when its value is).</summary>
+    public IReadOnlyList<string> PositiveTypes() => [.. Types.Where(t => t.Value > 0).Select(t => t.Key).Order(StringComparer.Ordinal)];
 }
 
 /// <summary>An item of a live data set's catalogue.</summary>

@@ -303,6 +303,34 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
             : null;
     }
 
+    public async Task<IReadOnlyDictionary<string, long>?> RecentItemCountsAsync(string name, TimeSpan window, CancellationToken cancellationToken)
+    {
+        await using SqliteConnection connection = await OpenAsync(cancellationToken);
+        await using SqliteTransaction transaction = connection.BeginTransaction(deferred: true);
+        if (await FindAsync(connection, transaction, name, cancellationToken) is not { } ds)
+        {
+            return null;
+        }
+        long since = _clock.GetUtcNow().Subtract(window).ToUnixTimeSeconds();
+        HashSet<string> positive = [.. ds.Info.Settings.PositiveTypes()];
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using SqliteCommand command = Command(connection, transaction, """
+            SELECT i.id, f.type, COUNT(*) FROM feedback f JOIN items i ON i.key = f.item_key
+            WHERE f.ds = $ds AND f.ts >= $since AND (f.type <> 'rating' OR f.value > 0)
+            GROUP BY f.item_key, f.type
+            """, ("$ds", ds.Key), ("$since", since));
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (positive.Contains(reader.GetString(1)))
+            {
+                string item = reader.GetString(0);
+                counts[item] = counts.GetValueOrDefault(item) + reader.GetInt64(2);
+            }
+        }
+        return counts;
+    }
+
     public async Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)
     {
         await using SqliteConnection connection = await OpenAsync(cancellationToken);

@@ -22,6 +22,7 @@ public static class DatasetsExtensions
                 : new SqliteLiveDatasetStore(Path.Combine(data.FullRoot, data.LiveDatabase), provider.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddSingleton<ErasedUsersFilter>();
+        builder.Services.AddSingleton<Serving.RecentPopularity>();
         return builder;
     }
 }

@@ -269,4 +269,7 @@ public static class PopularitySources
 
     /// <summary>Every item each user rated, as the checkpoint's seen file holds them (the data changed since training, or a live data set).</summary>
     public const string Seen = "seen-counts";
+
+    /// <summary>Positive feedback events of a live data set within the request's <c>window</c>.</summary>
+    public const string Recent = "recent-feedback";
 }

@@ -67,6 +67,74 @@ public sealed class LiveTrainingTests : HostPerTest
     }
 
     [Fact]
+    public async Task Popular_items_within_a_window_count_the_recent_events_of_positive_types_only()
+    {
+        await FeedShopAsync("shop"); // all of it timed in 2023: outside any window below but the longest
+        await ApiHost.WaitForStateAsync(Client, (await ApiHost.PostJobAsync(Client, new { dataset = "shop", epochs = 1 })).Id, JobState.Succeeded);
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        long day = 86_400;
+        var recent = new List<object>();
+        void Add(int times, string item, string type, long? at)
+        {
+            for (int i = 0; i < times; i++)
+            {
+                recent.Add(at is { } t ? new { userId = $"fan-{recent.Count}", itemId = item, type, timestamp = t } : (object)new { userId = $"fan-{recent.Count}", itemId = item, type });
+            }
+        }
+        Add(3, "sku-7", "purchase", now - 3600);
+        Add(1, "sku-7", "click", now - (2 * day));
+        Add(2, "sku-9", "click", now - day);
+        Add(1, "sku-11", "click", now - 60);
+        Add(2, "sku-11", "click", now - (30 * day)); // outside 7 days, inside 60
+        Add(5, "sku-12", "dislike", now - 60); // a negative type is no popularity
+        Add(5, "sku-0", "purchase", now - 60); // hidden: never listed
+        Add(5, "sku-13", "purchase", null); // untimed: not in any window
+        await OkAsync(PostAsync(Client, "shop", "feedback", recent));
+
+        async Task<JsonElement> PopularAsync(string url)
+        {
+            HttpResponseMessage answer = await Client.GetAsync(url);
+            string text = await answer.Content.ReadAsStringAsync();
+            Assert.True(answer.IsSuccessStatusCode, $"{url}: {(int)answer.StatusCode} {text}");
+            return JsonDocument.Parse(text).RootElement.Clone();
+        }
+        static (string Id, int Count)[] Listed(JsonElement answer) =>
+            [.. answer.GetProperty("items").EnumerateArray().Select(i => (i.GetProperty("itemId").GetString()!, i.GetProperty("count").GetInt32()))];
+        JsonElement week = await PopularAsync("/items/popular?dataset=shop&window=7d&k=10");
+        Assert.Equal("recent-feedback", week.GetProperty("source").GetString());
+        Assert.Equal(new[] { ("sku-7", 4), ("sku-9", 2), ("sku-11", 1) }, Listed(week));
+        Assert.Equal(Listed(week), Listed(await PopularAsync("/items/popular?dataset=shop&window=P7D&k=10")));
+        Assert.Equal(new[] { ("sku-7", 4), ("sku-11", 1) }, Listed(await PopularAsync("/items/popular?dataset=shop&window=168h&k=10&category=cat-3")));
+        Assert.Equal(new[] { ("sku-7", 4) }, Listed(await PopularAsync("/items/popular?dataset=shop&window=1w&k=1")));
+        Assert.Equal(new[] { ("sku-7", 4), ("sku-11", 3), ("sku-9", 2) }, Listed(await PopularAsync("/items/popular?dataset=shop&window=60d&k=10")));
+        Assert.Equal(new[] { ("sku-7", 3), ("sku-11", 1) }, Listed(await PopularAsync("/items/popular?dataset=shop&window=90m&k=10")));
+        Assert.Equal("seen-counts", (await PopularAsync("/items/popular?dataset=shop&k=10")).GetProperty("source").GetString());
+        RankService.Client.ItemList typed = await new RankService.Client.RankServiceClient(Client).GetPopularItemsAsync(k: 10, dataset: "shop", window: "7d");
+        Assert.Equal(Listed(week), typed.Items.Select(i => (i.ItemId, i.Count ?? 0)));
+
+        // The other recommendation endpoints serve the live data set's model too, in its own ids.
+        Assert.StartsWith("sku-", (await PopularAsync("/items/sku-7/similar?dataset=shop&k=3")).GetProperty("items")[0].GetProperty("itemId").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Array, (await PopularAsync("/items/latest?dataset=shop&k=3")).GetProperty("items").ValueKind);
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/sessions/ranking", new { dataset = "shop", items = new[] { new { id = "sku-7" }, new { id = "sku-9" } }, k = 5 })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/users/user-2/rerank", new { dataset = "shop", items = new[] { "sku-7", "sku-9" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await Client.PostAsJsonAsync("/rankings", new { dataset = "shop", users = new[] { "user-2", "user-3" }, k = 5 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await Client.GetAsync("/items/popular?dataset=no-such-set")).StatusCode);
+
+        foreach (string bad in new[] { "7", "0d", "-1d", "week", "P", "PT0S", "3651d", "7 days", "1e3d" })
+        {
+            HttpResponseMessage refused = await Client.GetAsync($"/items/popular?dataset=shop&window={Uri.EscapeDataString(bad)}");
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            JsonElement problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(problem.GetProperty("errors").TryGetProperty("window", out _), bad);
+        }
+
+        await ApiHost.WaitForStateAsync(Client, (await ApiHost.PostJobAsync(Client, new { dataset = "synthetic", epochs = 1 })).Id, JobState.Succeeded);
+        HttpResponseMessage file = await Client.GetAsync("/items/popular?dataset=synthetic&window=7d");
+        Assert.Equal(HttpStatusCode.BadRequest, file.StatusCode);
+        Assert.Contains("file data set", (await file.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").GetProperty("window")[0].GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_temporal_protocol_is_refused_clearly_on_feedback_without_timestamps_and_recbole_trains()
     {
         await CreateAsync(Client, "untimed");
