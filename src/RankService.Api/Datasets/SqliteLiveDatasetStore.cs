@@ -312,23 +312,13 @@ public sealed class SqliteLiveDatasetStore : ILiveDatasetStore, IDisposable
             return null;
         }
         long since = _clock.GetUtcNow().Subtract(window).ToUnixTimeSeconds();
-        HashSet<string> positive = [.. ds.Info.Settings.PositiveTypes()];
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
         await using SqliteCommand command = Command(connection, transaction, """
             SELECT i.id, f.type, COUNT(*) FROM feedback f JOIN items i ON i.key = f.item_key
             WHERE f.ds = $ds AND f.ts >= $since AND (f.type <> 'rating' OR f.value > 0)
             GROUP BY f.item_key, f.type
             """, ("$ds", ds.Key), ("$since", since));
         await using SqliteDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            if (positive.Contains(reader.GetString(1)))
-            {
-                string item = reader.GetString(0);
-                counts[item] = counts.GetValueOrDefault(item) + reader.GetInt64(2);
-            }
-        }
-        return counts;
+        return await RecentFeedback.SumAsync(reader, ds.Info.Settings, cancellationToken);
     }
 
     public async Task<LiveSnapshot?> ReadSnapshotAsync(string name, CancellationToken cancellationToken)

@@ -24,21 +24,35 @@ public static class TopK
             int end = next < excluded.Length ? Math.Min(excluded[next], n) : n;
             for (int item = start; item < end; item++)
             {
-                if (size < k)
-                {
-                    heap[size] = item;
-                    SiftUp(heap, scores, size++);
-                }
-                else if (k > 0 && Key(scores[item]) > Key(scores[heap[0]]))
-                {
-                    // Items come in ascending order, so an equal score never beats a kept (lower) item.
-                    heap[0] = item;
-                    SiftDown(heap, scores, 0, size);
-                }
+                Offer(heap, scores, ref size, k, item);
             }
             start = Math.Max(start, end + 1);
         }
-        // Pop the worst into the last free slot until the heap is empty: the span ends up best first.
+        return Drain(heap, scores, size);
+    }
+
+    /// <summary>
+    /// Offers one item to the min-heap of the best <paramref name="k"/> so far. Items come in ascending order, so an
+    /// equal score never beats a kept (lower) item.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static void Offer(Span<int> heap, ReadOnlySpan<float> scores, ref int size, int k, int item)
+    {
+        if (size < k)
+        {
+            heap[size] = item;
+            SiftUp(heap, scores, size++);
+        }
+        else if (k > 0 && Key(scores[item]) > Key(scores[heap[0]]))
+        {
+            heap[0] = item;
+            SiftDown(heap, scores, 0, size);
+        }
+    }
+
+    /// <summary>Pops the worst into the last free slot until the heap is empty: the span ends up best first.</summary>
+    private static int Drain(Span<int> heap, ReadOnlySpan<float> scores, int size)
+    {
         for (int m = size; m > 1; m--)
         {
             int worst = heap[0];
@@ -74,26 +88,10 @@ public static class TopK
                 {
                     break;
                 }
-                if (size < k)
-                {
-                    heap[size] = item;
-                    SiftUp(heap, scores, size++);
-                }
-                else if (k > 0 && Key(scores[item]) > Key(scores[heap[0]]))
-                {
-                    heap[0] = item;
-                    SiftDown(heap, scores, 0, size);
-                }
+                Offer(heap, scores, ref size, k, item);
             }
         }
-        for (int m = size; m > 1; m--)
-        {
-            int worst = heap[0];
-            heap[0] = heap[m - 1];
-            SiftDown(heap, scores, 0, m - 1);
-            heap[m - 1] = worst;
-        }
-        return size;
+        return Drain(heap, scores, size);
     }
 
     /// <summary>True when <paramref name="a"/> ranks above <paramref name="b"/>.</summary>
