@@ -7,9 +7,10 @@ namespace RankService.Api.Datasets;
 
 /// <summary>
 /// Live data sets in PostgreSQL (the Hangfire server, schema Data:LiveSchema), shared by api and worker nodes. A write
-/// locks its data set's row (writes to one data set queue; other data sets and snapshot reads go on), binary-COPYs its
-/// records into a staging table of its own transaction, then resolves ids and inserts them in set-based statements: an
-/// import of millions of rows is a few statements, and a refused or broken-off one leaves nothing behind. Snapshots
+/// locks its data set's row (writes to one data set queue; other data sets and snapshot reads go on). Items are
+/// binary-COPYed into a staging table of the transaction and upserted in one statement; feedback resolves ids against
+/// the data set's id -> key maps in memory (new users and items draw keys from their identity sequences) and is
+/// binary-COPYed straight into its table. A refused or broken-off write leaves nothing behind. Snapshots
 /// and exports read in one REPEATABLE READ transaction. Feedback is indexed by (data set, insertion order) only, the
 /// order snapshots read it in; erasing a user scans their data set's feedback rather than slowing every import.
 /// </summary>
@@ -137,24 +138,68 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
         return WriteAsync(async (connection, transaction) =>
         {
             Dataset ds = await FindAsync(connection, transaction, name, true, cancellationToken) ?? throw new DatasetNotFoundException(name);
-            await ExecuteAsync(connection, transaction, """
-                CREATE TEMP TABLE staging_feedback(ord bigint, user_id text, item_id text, type text, value double precision, ts bigint) ON COMMIT DROP
-                """, cancellationToken);
+            // The row lock makes this transaction the only writer of the data set's users, items and feedback, so ids
+            // resolve in memory and rows go straight into feedback: a join of millions of staged rows ran on one core
+            // at < 40,000 rows/s.
+            Dictionary<string, long> users = await KeysAsync(connection, transaction, "users", ds.Key, cancellationToken);
+            Dictionary<string, long> items = await KeysAsync(connection, transaction, "items", ds.Key, cancellationToken);
+            bool createsItems = ds.Info.Settings.CreatesItems;
+            var newUsers = new List<(long Key, string Id)>();
+            var newItems = new List<(long Key, string Id)>();
+            var unknown = new List<(long Line, string ItemId)>();
+            long inserted = 0;
+            long? latest = null;
+            await using var userKeys = new KeyDrawer(_source, $"{_s}.users", cancellationToken);
+            await using var itemKeys = new KeyDrawer(_source, $"{_s}.items", cancellationToken);
             await using (NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
-                "COPY staging_feedback (ord, user_id, item_id, type, value, ts) FROM STDIN (FORMAT BINARY)", cancellationToken))
+                $"COPY {_s}.feedback (ds, user_key, item_key, type, value, ts) FROM STDIN (FORMAT BINARY)", cancellationToken))
             {
                 // Parsing runs ahead on its own thread (problems are only read once it is done); each row is written
                 // with the importer's synchronous calls, which only block when its buffer goes out, not an awaited call
                 // per field.
                 await foreach ((long line, LiveFeedback f) in ReadAhead.Of(feedback, cancellationToken))
                 {
+                    if (!items.TryGetValue(f.ItemId, out long itemKey))
+                    {
+                        if (!createsItems)
+                        {
+                            if (unknown.Count <= ProblemCollector.Limit)
+                            {
+                                unknown.Add((line, f.ItemId));
+                            }
+                            continue;
+                        }
+                        itemKey = await itemKeys.NextAsync();
+                        items.Add(f.ItemId, itemKey);
+                        newItems.Add((itemKey, f.ItemId));
+                    }
+                    if (!users.TryGetValue(f.UserId, out long userKey))
+                    {
+                        userKey = await userKeys.NextAsync();
+                        users.Add(f.UserId, userKey);
+                        newUsers.Add((userKey, f.UserId));
+                    }
                     copy.StartRow();
-                    copy.Write(line, NpgsqlDbType.Bigint);
-                    copy.Write(f.UserId, NpgsqlDbType.Text);
-                    copy.Write(f.ItemId, NpgsqlDbType.Text);
+                    copy.Write(ds.Key, NpgsqlDbType.Bigint);
+                    copy.Write(userKey, NpgsqlDbType.Bigint);
+                    copy.Write(itemKey, NpgsqlDbType.Bigint);
                     copy.Write(f.Type, NpgsqlDbType.Text);
                     WriteNullable(copy, f.Value, NpgsqlDbType.Double);
                     WriteNullable(copy, f.Timestamp, NpgsqlDbType.Bigint);
+                    inserted++;
+                    if (f.Timestamp is { } ts && (latest is null || ts > latest))
+                    {
+                        latest = ts;
+                    }
+                }
+                // Leaving without CompleteAsync cancels the COPY (and the transaction rolls back): nothing is written.
+                if (problems.Any)
+                {
+                    throw problems.Refusal("feedback records");
+                }
+                foreach ((long line, string itemId) in unknown)
+                {
+                    problems.Add(line, "itemId", $"Unknown item '{Apis.Echo.Of(itemId)}': the data set does not create items from feedback (autoCreateItems is false); add it through /items first.");
                 }
                 if (problems.Any)
                 {
@@ -162,50 +207,43 @@ public sealed class PostgresLiveDatasetStore : ILiveDatasetStore, IDisposable
                 }
                 await copy.CompleteAsync(cancellationToken);
             }
-            // The sort and hash steps below see millions of rows at once on a big import.
-            await ExecuteAsync(connection, transaction, "SET LOCAL work_mem = '256MB'", cancellationToken);
-            long newItems = 0;
-            if (!ds.Info.Settings.CreatesItems)
-            {
-                await using NpgsqlCommand unknown = Command(connection, transaction, $"""
-                    SELECT s.ord, s.item_id FROM staging_feedback s
-                    WHERE NOT EXISTS (SELECT 1 FROM {_s}.items i WHERE i.ds = @ds AND i.id = s.item_id) ORDER BY s.ord LIMIT {ProblemCollector.Limit + 1}
-                    """, ("ds", ds.Key));
-                await using NpgsqlDataReader reader = await unknown.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    problems.Add(reader.GetInt64(0), "itemId", $"Unknown item '{Apis.Echo.Of(reader.GetString(1))}': the data set does not create items from feedback (autoCreateItems is false); add it through /items first.");
-                }
-                if (problems.Any)
-                {
-                    throw problems.Refusal("feedback records");
-                }
-            }
-            else
-            {
-                newItems = await ExecuteAsync(connection, transaction, $"""
-                    INSERT INTO {_s}.items(ds, id)
-                    SELECT @ds, s.item_id FROM (SELECT item_id, min(ord) AS first FROM staging_feedback GROUP BY item_id) s
-                    WHERE NOT EXISTS (SELECT 1 FROM {_s}.items i WHERE i.ds = @ds AND i.id = s.item_id) ORDER BY s.first
-                    """, cancellationToken, ("ds", ds.Key));
-            }
-            long newUsers = await ExecuteAsync(connection, transaction, $"""
-                INSERT INTO {_s}.users(ds, id)
-                SELECT @ds, s.user_id FROM (SELECT user_id, min(ord) AS first FROM staging_feedback GROUP BY user_id) s
-                WHERE NOT EXISTS (SELECT 1 FROM {_s}.users u WHERE u.ds = @ds AND u.id = s.user_id) ORDER BY s.first
-                """, cancellationToken, ("ds", ds.Key));
-            long inserted = await ExecuteAsync(connection, transaction, $"""
-                INSERT INTO {_s}.feedback(ds, user_key, item_key, type, value, ts)
-                SELECT @ds, u.key, i.key, s.type, s.value, s.ts FROM staging_feedback s
-                JOIN {_s}.users u ON u.ds = @ds AND u.id = s.user_id
-                JOIN {_s}.items i ON i.ds = @ds AND i.id = s.item_id
-                ORDER BY s.ord
-                """, cancellationToken, ("ds", ds.Key));
-            await using NpgsqlCommand latestCommand = Command(connection, transaction, "SELECT max(ts) FROM staging_feedback");
-            long? latest = await latestCommand.ExecuteScalarAsync(cancellationToken) is long l ? l : null;
-            long version = await BumpAsync(connection, transaction, ds.Key, newUsers, newItems, inserted, latest, cancellationToken);
+            // Keys drawn but not used (a block's rest, a refused import) are gaps, as a rolled-back INSERT leaves.
+            await CopyKeysAsync(connection, "users", ds.Key, newUsers, cancellationToken);
+            await CopyKeysAsync(connection, "items", ds.Key, newItems, cancellationToken);
+            long version = await BumpAsync(connection, transaction, ds.Key, newUsers.Count, newItems.Count, inserted, latest, cancellationToken);
             return new WriteCounts(inserted, 0, version);
         }, cancellationToken);
+    }
+
+    /// <summary>The data set's id -> key map of one of its tables.</summary>
+    private async Task<Dictionary<string, long>> KeysAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string table, long ds, CancellationToken cancellationToken)
+    {
+        var keys = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using NpgsqlCommand command = Command(connection, transaction, $"SELECT id, key FROM {_s}.{table} WHERE ds = @ds", ("ds", ds));
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            keys.Add(reader.GetString(0), reader.GetInt64(1));
+        }
+        return keys;
+    }
+
+    /// <summary>New users or items with the keys the feedback rows already refer to (COPY takes values for an identity column).</summary>
+    private async Task CopyKeysAsync(NpgsqlConnection connection, string table, long ds, List<(long Key, string Id)> rows, CancellationToken cancellationToken)
+    {
+        if (rows.Count == 0)
+        {
+            return;
+        }
+        await using NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync($"COPY {_s}.{table} (key, ds, id) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach ((long key, string id) in rows)
+        {
+            copy.StartRow();
+            copy.Write(key, NpgsqlDbType.Bigint);
+            copy.Write(ds, NpgsqlDbType.Bigint);
+            copy.Write(id, NpgsqlDbType.Text);
+        }
+        await copy.CompleteAsync(cancellationToken);
     }
 
     public Task<long?> EraseUserAsync(string name, string userId, CancellationToken cancellationToken) =>

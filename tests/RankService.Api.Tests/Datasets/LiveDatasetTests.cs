@@ -145,6 +145,10 @@ public sealed class LiveDatasetTests(EmptyService service) : IClassFixture<Empty
     public Task Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items() => LiveDatasetScenarios.Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items(Client, service.Host.Services);
 
     [Fact]
+    public Task Ids_from_earlier_imports_keep_their_keys_and_a_refused_import_leaves_nothing_for_later_ones() =>
+        LiveDatasetScenarios.Ids_from_earlier_imports_keep_their_keys_and_a_refused_import_leaves_nothing_for_later_ones(Client, service.Host.Services);
+
+    [Fact]
     public Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged() => LiveDatasetScenarios.A_connection_dropped_mid_import_leaves_the_data_set_unchanged(Client, service.Host.Services);
 
     [Fact]
@@ -309,6 +313,33 @@ internal static class LiveDatasetScenarios
         Assert.Equal([(3L, "itemId")], (await RefusedAsync(response, "line")).Problems.Select(p => (p.At, p.Field)));
         DatasetView view = await GetAsync(client, name);
         Assert.Equal((0L, 0L, 1L), (view.Feedback!.Value, view.Users!.Value, view.Items!.Value));
+    }
+
+    public static async Task Ids_from_earlier_imports_keep_their_keys_and_a_refused_import_leaves_nothing_for_later_ones(HttpClient client, IServiceProvider services)
+    {
+        string name = NewName();
+        await CreateAsync(client, name, new { feedbackTypes = new Dictionary<string, double> { ["click"] = 1, ["purchase"] = 3 } });
+        await OkAsync(ImportAsync(client, name, "feedback", "userId,itemId,type,timestamp\nu1,i1,click,10\nu2,i2,click,20\n"));
+        // A new user and a new item first seen on one line, known ids with new ones, and known pairs again.
+        DatasetWriteResult second = await OkAsync(ImportAsync(client, name, "feedback",
+            "userId,itemId,type,timestamp\nu3,i3,click,30\nu1,i4,purchase,40\nu2,i1,click,50\nu1,i1,purchase,60\n"));
+        Assert.Equal(4, second.Inserted);
+        // New ids drawn before a later line is refused: none of it stays.
+        DatasetView before = await GetAsync(client, name);
+        HttpResponseMessage refused = await ImportAsync(client, name, "feedback",
+            "userId,itemId,type,timestamp\n" + string.Concat(Enumerable.Range(0, 2000).Select(i => $"n{i},m{i % 700},click,70\n")) + "u9,i9,view,80\n");
+        Assert.Equal([(2002L, "type")], (await RefusedAsync(refused, "line")).Problems.Select(p => (p.At, p.Field)));
+        DatasetView unchanged = await GetAsync(client, name);
+        Assert.Equal((before.Version, 3L, 4L, 6L), (unchanged.Version, unchanged.Users!.Value, unchanged.Items!.Value, unchanged.Feedback!.Value));
+        await OkAsync(ImportAsync(client, name, "feedback", "userId,itemId,type,timestamp\nn5,m5,click,90\nu3,m5,click,100\n"));
+
+        LiveSnapshot snapshot = (await services.GetRequiredService<ILiveDatasetStore>().ReadSnapshotAsync(name, CancellationToken.None))!;
+        Assert.Equal(["u1", "u2", "u3", "n5"], snapshot.Users);
+        Assert.Equal(["i1", "i2", "i3", "i4", "m5"], snapshot.Items.Select(i => i.ItemId));
+        Assert.Equal([("u1", "i1", 4f), ("u2", "i2", 1f), ("u3", "i3", 1f), ("u1", "i4", 3f), ("u2", "i1", 1f), ("n5", "m5", 1f), ("u3", "m5", 1f)],
+            snapshot.Pairs.Select(p => (snapshot.Users[p.User], snapshot.Items[p.Item].ItemId, p.Label)));
+        DatasetView view = await GetAsync(client, name);
+        Assert.Equal((4L, 5L, 8L, 100L), (view.Users!.Value, view.Items!.Value, view.Feedback!.Value, view.LastFeedbackAt!.Value));
     }
 
     public static async Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged(HttpClient client, IServiceProvider services)

@@ -24,6 +24,10 @@ public sealed class PostgresLiveDatasetTests
     public Task Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items() => OnPostgres(LiveDatasetScenarios.Feedback_for_an_unknown_item_is_refused_when_the_data_set_does_not_create_items);
 
     [PostgresFact]
+    public Task Ids_from_earlier_imports_keep_their_keys_and_a_refused_import_leaves_nothing_for_later_ones() =>
+        OnPostgres(LiveDatasetScenarios.Ids_from_earlier_imports_keep_their_keys_and_a_refused_import_leaves_nothing_for_later_ones);
+
+    [PostgresFact]
     public Task A_connection_dropped_mid_import_leaves_the_data_set_unchanged() => OnPostgres(LiveDatasetScenarios.A_connection_dropped_mid_import_leaves_the_data_set_unchanged);
 
     [PostgresFact]
