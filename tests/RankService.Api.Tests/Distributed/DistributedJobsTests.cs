@@ -84,7 +84,8 @@ public sealed class DistributedJobsTests
         ServiceNode first = ServiceNode.Start("Worker", cluster);
         await Task.WhenAll(api.WaitLiveAsync(), first.WaitLiveAsync());
 
-        const int epochs = 30;
+        // Enough epochs that the job cannot finish while the first worker shuts down (on an idle machine 30 could).
+        const int epochs = 300;
         JobView job = await ApiHost.PostJobAsync(api.Client, new { dataset = "synthetic", epochs, patience = 0 });
         await ApiHost.WaitForAsync(api.Client, job.Id, j => j.Progress.Epoch >= 3);
         await first.TerminateAsync();
