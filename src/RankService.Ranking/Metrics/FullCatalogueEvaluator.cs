@@ -35,9 +35,11 @@ public static class FullCatalogueEvaluator
     /// the validation items (RecBole masks both). Cut-offs <paramref name="ks"/> must be ≥ 1; duplicates are ignored.
     /// With <paramref name="maxUsers"/> above 0 and below the number of users with held-out items, only a sample of
     /// that many (drawn with <paramref name="sampleSeed"/>, so the same users every call) is ranked; the result says how many.
+    /// <paramref name="ndcg10ByUser"/>, when given, receives each ranked user's NDCG@10 in ascending user order (the
+    /// paired per-user figures a significance rule needs, e.g. <see cref="Ensembles.ScoreBlend.TuneWeight"/>).
     /// </summary>
     public static EvaluationResult Evaluate(IItemScorer scorer, UserSplit split, EvaluationTarget target,
-        IReadOnlyList<int> ks, int batchSize = 256, int maxUsers = 0, int sampleSeed = 0)
+        IReadOnlyList<int> ks, int batchSize = 256, int maxUsers = 0, int sampleSeed = 0, ICollection<double>? ndcg10ByUser = null)
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(split);
@@ -54,19 +56,19 @@ public static class FullCatalogueEvaluator
         }
         if (target == EvaluationTarget.Validation)
         {
-            return EvaluateCore(scorer, heldOut, split.TrainItems, null, ks, batchSize, maxUsers, sampleSeed);
+            return EvaluateCore(scorer, heldOut, split.TrainItems, null, ks, batchSize, maxUsers, sampleSeed, ndcg10ByUser);
         }
         if (split is LeaveLastOutSplit single)
         {
             // The one validation item rides along as one extra exclusion rather than copying every train history.
-            return EvaluateCore(scorer, heldOut, split.TrainItems, single.ValidationItem, ks, batchSize, maxUsers, sampleSeed);
+            return EvaluateCore(scorer, heldOut, split.TrainItems, single.ValidationItem, ks, batchSize, maxUsers, sampleSeed, ndcg10ByUser);
         }
         int[][] excluded = new int[split.UserCount][];
         for (int u = 0; u < excluded.Length; u++)
         {
             excluded[u] = heldOut[u].Length > 0 ? [.. split.TrainItems[u], .. split.ValidationItems[u]] : [];
         }
-        return EvaluateCore(scorer, heldOut, excluded, null, ks, batchSize, maxUsers, sampleSeed);
+        return EvaluateCore(scorer, heldOut, excluded, null, ks, batchSize, maxUsers, sampleSeed, ndcg10ByUser);
     }
 
     /// <summary>
@@ -83,7 +85,7 @@ public static class FullCatalogueEvaluator
     }
 
     private static EvaluationResult EvaluateCore(IItemScorer scorer, int[][] heldOut, int[][] excluded,
-        int[]? alsoExcluded, IReadOnlyList<int> ks, int batchSize, int maxUsers = 0, int sampleSeed = 0)
+        int[]? alsoExcluded, IReadOnlyList<int> ks, int batchSize, int maxUsers = 0, int sampleSeed = 0, ICollection<double>? ndcg10ByUser = null)
     {
         ArgumentNullException.ThrowIfNull(heldOut);
         ArgumentNullException.ThrowIfNull(excluded);
@@ -138,6 +140,7 @@ public static class FullCatalogueEvaluator
                 ReadOnlySpan<int> ranks = ranker.Rank(scores.Slice(i * itemCount, itemCount),
                     heldOut[u], excluded[u] ?? [], alsoExcluded?[u] ?? -1);
                 sums.Add(ranks);
+                ndcg10ByUser?.Add(RankingMetrics.BinaryNdcg(ranks, 10));
             }
         }
         return new EvaluationResult(sums.Averages(users.Count), users.Count);

@@ -74,8 +74,66 @@ public class ScoreBlendTests
         }
     }
 
+    /// <summary>
+    /// A float64 brute force of the validation protocol: per user with validation items, the items outside its train
+    /// items ranked by score (ties broken against the held-out item, as the evaluator does), binary NDCG@10.
+    /// </summary>
+    private static double[] BruteForceNdcg10(IItemScorer scorer, UserSplit split)
+    {
+        var result = new List<double>();
+        var row = new float[scorer.ItemCount];
+        for (int u = 0; u < split.UserCount; u++)
+        {
+            int[] held = [.. split.ValidationItems[u].Distinct()];
+            if (held.Length == 0)
+            {
+                continue;
+            }
+            scorer.Score([u], row);
+            var train = new HashSet<int>(split.TrainItems[u]);
+            double dcg = 0;
+            foreach (int h in held)
+            {
+                int rank = Enumerable.Range(0, row.Length).Count(i => (!train.Contains(i) || held.Contains(i)) && row[i] >= row[h] && !(held.Contains(i) && i > h && row[i] == row[h]));
+                dcg += rank <= 10 ? 1 / Math.Log2(rank + 1) : 0;
+            }
+            double idcg = Enumerable.Range(1, Math.Min(held.Length, 10)).Sum(r => 1 / Math.Log2(r + 1));
+            result.Add(dcg / idcg);
+        }
+        return [.. result];
+    }
+
     [Fact]
-    public void TuneWeight_returns_the_weight_with_the_best_validation_ndcg_of_a_brute_force_search()
+    public void Per_user_ndcg_at_10_matches_a_brute_force_and_averages_to_the_reported_metric()
+    {
+        RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 120, Seed = 6 });
+        UserSplit split = RandomRatioSplit.Split(data, seed: 2);
+        EaseScorer ease = EaseScorer.Fit(split, 20);
+        var byUser = new List<double>();
+
+        double reported = FullCatalogueEvaluator.Evaluate(ease, split, EvaluationTarget.Validation, [5, 10], ndcg10ByUser: byUser).Metrics["NDCG@10"];
+
+        double[] reference = BruteForceNdcg10(ease, split);
+        Assert.Equal(reference.Length, byUser.Count);
+        for (int u = 0; u < reference.Length; u++)
+        {
+            Assert.Equal(reference[u], byUser[u], 1e-12);
+        }
+        Assert.Equal(byUser.Average(), reported, 1e-12);
+        Assert.Contains(byUser, v => v > 0);
+    }
+
+    [Fact]
+    public void Paired_standard_error_is_the_sample_deviation_of_the_differences_over_root_n()
+    {
+        // Differences 1, 2, 3, 6: mean 3, sample variance (4 + 1 + 0 + 9) / 3 = 14 / 3, se = sqrt(14 / 3 / 4).
+        Assert.Equal(Math.Sqrt(14.0 / 3 / 4), ScoreBlend.PairedStandardError([2, 3, 4, 7], [1, 1, 1, 1]), 1e-15);
+        Assert.Equal(0, ScoreBlend.PairedStandardError([0.5, 0.25], [0.5, 0.25]));
+        Assert.Equal(0, ScoreBlend.PairedStandardError([0.5], [0.1]));
+    }
+
+    [Fact]
+    public void TuneWeight_takes_the_smallest_weight_within_one_paired_standard_error_of_the_best_by_brute_force()
     {
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 120, Seed = 6 });
         UserSplit split = RandomRatioSplit.Split(data, seed: 2);
@@ -83,18 +141,58 @@ public class ScoreBlendTests
         var popularity = new PopularityScorer(split);
         double[] weights = [0, 0.25, 0.5, 0.75, 1];
 
-        double[] validation = weights.Select(w => FullCatalogueEvaluator.Evaluate(
-            new ScoreBlend([ease, popularity], [w, 1 - w]), split, EvaluationTarget.Validation, [10]).Metrics["NDCG@10"]).ToArray();
-        (double weight, IReadOnlyDictionary<string, double> chosen) = ScoreBlend.TuneWeight(ease, popularity, split, [5, 10], weights);
+        // First scorer popularity, second (the anchor) EASE; then the other way round, so both outcomes of the rule occur.
+        foreach ((IItemScorer first, IItemScorer second) in new (IItemScorer, IItemScorer)[] { (popularity, ease), (ease, popularity) })
+        {
+            double[][] byUser = [.. weights.Select(w => BruteForceNdcg10(new ScoreBlend([first, second], [w, 1 - w]), split))];
+            double[] means = [.. byUser.Select(v => v.Average())];
+            int best = Array.IndexOf(means, means.Max());
+            int expected = Enumerable.Range(0, weights.Length).First(i => i == best || means[i] >= means[best] - ScoreBlend.PairedStandardError(byUser[i], byUser[best]));
 
-        Assert.Equal(weights[Array.IndexOf(validation, validation.Max())], weight);
-        Assert.Equal(validation.Max(), chosen["NDCG@10"], 1e-12);
-        Assert.Contains("NDCG@5", chosen.Keys);
-        Assert.True(validation.Distinct().Count() > 1, "the weights should lead to different rankings on this data");
+            (double weight, IReadOnlyDictionary<string, double> chosen) = ScoreBlend.TuneWeight(first, second, split, [5, 10], weights);
+
+            Assert.Equal(weights[expected], weight);
+            Assert.Equal(means[expected], chosen["NDCG@10"], 1e-12);
+            Assert.Contains("NDCG@5", chosen.Keys);
+            Assert.True(means.Distinct().Count() > 1, "the weights should lead to different rankings on this data");
+        }
     }
 
     [Fact]
-    public void The_tuned_blend_is_never_below_either_part_alone_on_validation_even_when_standardising_would_tie_scores()
+    public void TuneWeight_leaves_the_anchor_alone_when_a_blend_beats_it_only_by_noise()
+    {
+        RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 120, Seed = 6 });
+        UserSplit split = RandomRatioSplit.Split(data, seed: 2);
+        EaseScorer ease = EaseScorer.Fit(split, 20);
+        // EASE's own scores plus a little uniform noise: some mixes win on validation (by 0.004 at w 0.6 with this
+        // seed), by less than the noise of 80 users.
+        var random = new Random(NoiseSeed);
+        var noisy = new float[data.UserCount, data.ItemCount];
+        var row = new float[data.ItemCount];
+        for (int u = 0; u < data.UserCount; u++)
+        {
+            ease.Score([u], row);
+            double sd = Math.Sqrt(row.Select(x => (double)x * x).Average() - Math.Pow(row.Average(), 2));
+            for (int i = 0; i < data.ItemCount; i++)
+            {
+                noisy[u, i] = row[i] + (float)(0.3 * sd * random.NextDouble());
+            }
+        }
+        var twin = new TableScorer(noisy);
+        double[] means = [.. ScoreBlend.DefaultWeights.Select(w =>
+            FullCatalogueEvaluator.Evaluate(new ScoreBlend([twin, ease], [w, 1 - w]), split, EvaluationTarget.Validation, [10]).Metrics["NDCG@10"])];
+        Assert.True(means.Max() > means[0], "precondition: some mix beats EASE alone on validation, so the plain arg-max would not pick it");
+
+        (double weight, IReadOnlyDictionary<string, double> chosen) = ScoreBlend.TuneWeight(twin, ease, split, [10]);
+
+        Assert.Equal(0, weight);
+        Assert.Equal(means[0], chosen["NDCG@10"]);
+    }
+
+    private const int NoiseSeed = 1;
+
+    [Fact]
+    public void The_tuned_blend_is_never_below_the_anchor_and_within_a_standard_error_of_the_best_even_when_standardising_would_tie_scores()
     {
         RatingDataset data = SyntheticMovieLens.Generate(new SyntheticOptions { Users = 80, Items = 120, Seed = 6 });
         UserSplit split = RandomRatioSplit.Split(data, seed: 2);
@@ -115,13 +213,25 @@ public class ScoreBlendTests
         var fine = new TableScorer(offset);
         var popularity = new PopularityScorer(split);
         double Alone(IItemScorer scorer) => FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10]).Metrics["NDCG@10"];
+        double[] ByUser(IItemScorer scorer)
+        {
+            var values = new List<double>();
+            FullCatalogueEvaluator.Evaluate(scorer, split, EvaluationTarget.Validation, [10], ndcg10ByUser: values);
+            return [.. values];
+        }
 
         foreach ((IItemScorer first, IItemScorer second) in new (IItemScorer, IItemScorer)[] { (fine, popularity), (popularity, fine), (ease, popularity) })
         {
             (double weight, IReadOnlyDictionary<string, double> chosen) = ScoreBlend.TuneWeight(first, second, split, [10]);
 
-            Assert.True(chosen["NDCG@10"] >= Alone(first), $"w {weight}: {chosen["NDCG@10"]} below the first part's {Alone(first)}");
-            Assert.True(chosen["NDCG@10"] >= Alone(second), $"w {weight}: {chosen["NDCG@10"]} below the second part's {Alone(second)}");
+            // The best weight of the grid, and the chosen one at most a paired standard error below it.
+            double[][] byWeight = [.. ScoreBlend.DefaultWeights.Select(w => ByUser(new ScoreBlend([first, second], [w, 1 - w])))];
+            double[] best = byWeight.MaxBy(v => v.Average())!;
+            double[] chosenByUser = ByUser(new ScoreBlend([first, second], [weight, 1 - weight]));
+            Assert.True(chosen["NDCG@10"] >= Alone(second), $"w {weight}: {chosen["NDCG@10"]} below the anchor's {Alone(second)}");
+            Assert.True(best.Average() >= Alone(first), "the grid's ends are the parts alone");
+            Assert.True(chosen["NDCG@10"] >= best.Average() - ScoreBlend.PairedStandardError(chosenByUser, best) - 1e-12,
+                $"w {weight}: {chosen["NDCG@10"]} more than a standard error below the best {best.Average()}");
             // The ends of the search are each part alone, to the last digit.
             Assert.Equal(Alone(first), Alone(new ScoreBlend([first, second], [1, 0])));
             Assert.Equal(Alone(second), Alone(new ScoreBlend([first, second], [0, 1])));
