@@ -17,6 +17,7 @@ public sealed class StartupValidationTests
     [InlineData("Jobs:WorkerCount", "0", "WorkerCount")]
     [InlineData("Data:DefaultDataset", "ml-nope", "Data:DefaultDataset must be one of Data:Datasets")]
     [InlineData("Serving:DefaultK", "0", "DefaultK")]
+    [InlineData("Serving:Ann:Connectivity", "1", "Serving:Ann holds a value out of range")]
     [InlineData("Service:Role", "Api", "Service:Role Api or Worker needs Jobs:Storage PostgreSql")]
     [InlineData("Service:Role", "Worker", "Service:Role Api or Worker needs Jobs:Storage PostgreSql")]
     [InlineData("Jobs:Storage", "PostgreSql", "Jobs:Storage PostgreSql needs ConnectionStrings:Hangfire")]

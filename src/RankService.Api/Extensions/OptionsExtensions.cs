@@ -38,9 +38,25 @@ public static class OptionsExtensions
             .Validate<IOptions<JobsOptions>>((o, jobs) => o.Role == ServiceRole.All || jobs.Value.Storage == JobStorageKind.PostgreSql,
                 "Service:Role Api or Worker needs Jobs:Storage PostgreSql: api and worker processes share the job queue through it.")
             .ValidateOnStart();
-        services.AddOptions<ServingOptions>().Bind(config.GetSection(ServingOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ServingOptions>().Bind(config.GetSection(ServingOptions.Section)).ValidateDataAnnotations()
+            .Validate(o => AnnSettingsValid(o.Ann),
+                "Serving:Ann holds a value out of range: Connectivity must be 0 (automatic) or at least 2; ExpansionAdd, LargeCatalogueItems and BuildThreads not negative; ExpansionSearch, MinCandidates and MaxExpansionSearch at least 1; MaxCandidates at least MinCandidates; TargetRecall between 0 and 1.")
+            .ValidateOnStart();
         services.AddOptions<ArtifactsOptions>().Bind(config.GetSection(ArtifactsOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         return builder;
+    }
+
+    private static bool AnnSettingsValid(Ranking.Index.ItemIndexSettings ann)
+    {
+        try
+        {
+            ann.Validate();
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
     }
 
     private static bool IsPlainName(string name) =>

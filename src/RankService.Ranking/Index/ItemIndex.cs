@@ -64,6 +64,7 @@ public sealed class ItemIndex : IDisposable
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentNullException.ThrowIfNull(settings);
         settings.Validate();
+        settings = settings.ForCatalogue(scorer.ItemCount);
         if (!scorer.IsDotProduct)
         {
             throw new ArgumentException("Only a dot-head model's scores are inner products; concat-mlp models are ranked exactly.", nameof(scorer));

@@ -7,14 +7,25 @@ namespace RankService.Ranking.Index;
 public sealed record ItemIndexSettings
 {
     /// <summary>
-    /// HNSW graph degree (USearch "connectivity", M): more links, better recall, slower build, more memory. 32, not
-    /// USearch's 16: on trained ml-25m-shaped vectors 16 needed search expansion 512 for recall@10 0.98 and 32 gave 1.0
-    /// at 128 (bench/RESULTS.md).
+    /// HNSW graph degree (USearch "connectivity", M): more links, better recall, slower build, more memory. 0 (the
+    /// default) chooses by catalogue size (<see cref="ForCatalogue"/>): 32 up to <see cref="LargeCatalogueItems"/> items,
+    /// 16 above. 32, not USearch's 16, because on trained ml-25m-shaped vectors 16 needed search expansion 512 for
+    /// recall@10 0.98 and 32 gave 1.0 at 128; 16 above, because at a million items connectivity 32 with expansion add 128
+    /// took 649 s to build on 2 cores and 16 with 64 took 136 s, at recall@10 1.0 (bench/RESULTS.md).
     /// </summary>
-    public int Connectivity { get; init; } = 32;
+    public int Connectivity { get; init; }
 
-    /// <summary>Candidate list size while inserting (efConstruction): a better graph for a slower build.</summary>
-    public int ExpansionAdd { get; init; } = 128;
+    /// <summary>
+    /// Candidate list size while inserting (efConstruction): a better graph for a slower build. 0 (the default): 128
+    /// (USearch's default) up to <see cref="LargeCatalogueItems"/> items, 64 above.
+    /// </summary>
+    public int ExpansionAdd { get; init; }
+
+    /// <summary>
+    /// The catalogue size above which the automatic <see cref="Connectivity"/> and <see cref="ExpansionAdd"/> are the
+    /// cheaper 16 and 64: a build's cost grows faster than the item count once the vectors leave the caches.
+    /// </summary>
+    public int LargeCatalogueItems { get; init; } = 250_000;
 
     /// <summary>Candidate list size while searching (ef); a search for more candidates than this uses that count.</summary>
     public int ExpansionSearch { get; init; } = 64;
@@ -41,10 +52,25 @@ public sealed record ItemIndexSettings
     /// <summary>Threads that add items while building; 0 for every core.</summary>
     public int BuildThreads { get; init; }
 
+    /// <summary>These settings with an automatic (0) <see cref="Connectivity"/> and <see cref="ExpansionAdd"/> resolved for <paramref name="items"/> items.</summary>
+    public ItemIndexSettings ForCatalogue(int items)
+    {
+        bool large = items > LargeCatalogueItems;
+        return this with
+        {
+            Connectivity = Connectivity > 0 ? Connectivity : large ? 16 : 32,
+            ExpansionAdd = ExpansionAdd > 0 ? ExpansionAdd : large ? 64 : 128,
+        };
+    }
+
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Connectivity, 2, nameof(Connectivity));
-        ArgumentOutOfRangeException.ThrowIfLessThan(ExpansionAdd, 1, nameof(ExpansionAdd));
+        if (Connectivity is 1 or < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Connectivity), Connectivity, "Connectivity must be 0 (automatic) or at least 2.");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(ExpansionAdd, nameof(ExpansionAdd));
+        ArgumentOutOfRangeException.ThrowIfNegative(LargeCatalogueItems, nameof(LargeCatalogueItems));
         ArgumentOutOfRangeException.ThrowIfLessThan(ExpansionSearch, 1, nameof(ExpansionSearch));
         ArgumentOutOfRangeException.ThrowIfLessThan(MinCandidates, 1, nameof(MinCandidates));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxCandidates, MinCandidates, nameof(MaxCandidates));
