@@ -69,35 +69,17 @@ public sealed class FormatOneCheckpointTests
     [Fact]
     public async Task A_format_1_checkpoint_in_the_artifacts_folder_serves_rankings_with_item_and_movie_ids_and_exports_ids_npy()
     {
-        string root = ApiHost.TempFolder();
-        JobView job;
-        await using (var before = new ApiHost(root))
-        {
-            using HttpClient client = before.CreateClient();
-            job = await ApiHost.WaitForStateAsync(client, (await ApiHost.PostJobAsync(client, new { epochs = 1 })).Id, JobState.Succeeded);
-        }
         // The job's own checkpoint replaced by the format-1 fixture, as an artifacts folder of the earlier version holds it.
-        string checkpoints = Path.Combine(root, "jobs", job.Id, "checkpoints");
-        Directory.Delete(checkpoints, recursive: true);
-        Directory.CreateDirectory(checkpoints);
-        foreach (string file in Directory.EnumerateFiles(Fixture))
-        {
-            File.Copy(file, Path.Combine(checkpoints, Path.GetFileName(file)));
-        }
+        (ApiHost after, string jobId) = await HostServingAsync(Fixture);
+        await using ApiHost _ = after;
+        using HttpClient restarted = after.CreateClient();
         JsonNode ids = JsonNode.Parse(File.ReadAllText(Directory.EnumerateFiles(Fixture, "ids-*.json").Single()))!;
         long[] itemIds = ids["itemIds"]!.AsArray().Select(n => n!.GetValue<long>()).ToArray();
         string[] titles = ids["titles"]!.AsArray().Select(n => n!.GetValue<string>()).ToArray();
-        Assert.Equal(1, JsonNode.Parse(File.ReadAllText(Path.Combine(checkpoints, "best.manifest.json")))!["format"]!.GetValue<int>());
-
-        await using var after = new ApiHost(root);
-        using HttpClient restarted = after.CreateClient();
-        for (int i = 0; i < 600 && (await restarted.GetAsync("/health/ready")).StatusCode != HttpStatusCode.OK; i++)
-        {
-            await Task.Delay(100);
-        }
+        Assert.Equal(1, JsonNode.Parse(File.ReadAllText(Path.Combine(Fixture, "best.manifest.json")))!["format"]!.GetValue<int>());
 
         RankingResponse ranking = (await restarted.GetFromJsonAsync<RankingResponse>("/users/4/ranking?k=5", ApiHost.Json))!;
-        Assert.Equal(job.Id, ranking.ModelJobId);
+        Assert.Equal(jobId, ranking.ModelJobId);
         Assert.Equal("4", ranking.UserId);
         Assert.Equal(5, ranking.Items.Count);
         foreach (var item in ranking.Items)
@@ -111,9 +93,9 @@ public sealed class FormatOneCheckpointTests
         Assert.Contains("\"itemId\":\"", raw, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await restarted.GetAsync("/users/004/ranking")).StatusCode);
 
-        NpyArray exported = NpyArray.Read(await restarted.GetByteArrayAsync($"/models/{job.Id}/embeddings?side=items&format=ids-npy"));
+        NpyArray exported = NpyArray.Read(await restarted.GetByteArrayAsync($"/models/{jobId}/embeddings?side=items&format=ids-npy"));
         Assert.Equal(itemIds, exported.Longs());
-        string[] json = (await restarted.GetFromJsonAsync<string[]>($"/models/{job.Id}/embeddings?side=items&format=ids-json"))!;
+        string[] json = (await restarted.GetFromJsonAsync<string[]>($"/models/{jobId}/embeddings?side=items&format=ids-json"))!;
         Assert.Equal(itemIds.Select(i => i.ToString(CultureInfo.InvariantCulture)), json);
     }
 }

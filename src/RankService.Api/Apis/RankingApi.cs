@@ -31,8 +31,7 @@ public static class RankingApi
             .WithDescription("The top `k` items (1 to the catalogue size, default 10) for a user id as the data set spells it (MovieLens ids are their decimal strings), from the serving model of `dataset` (left out: the configured default data set, Data:DefaultDataset). `offset` skips the best items (paging; offset + k at most the catalogue size). `category` (repeatable) keeps items with any of the given categories; `exclude` is a comma list of item ids never to return; a filter that leaves nothing answers an empty list. Items the user already rated are left out unless `includeSeen=true`; hidden items and the user's never-recommend items always are. Items are named by `itemId`, and also by the number `movieId` when the data set's item ids are all integers (MovieLens). A model with an approximate index (dot head, catalogue of at least Serving:AnnMinItems) answers through it (`approximate: true`; recall in GET /models), filters included, unless `exact=true`. 404 for a user the model does not know, unless `fallback=popular`, which answers the popularity list (`source: popular`); 503 when no model has been trained for the data set yet.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app)
-            .RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
         return app;
     }
 

@@ -98,51 +98,58 @@ public static class RecommendationsApi
             .WithSummary("Rank items for a user the model never saw")
             .WithDescription("Folds a new user into the serving model of `dataset` from the items they interacted with (`items`: ids as the data set spells them, optional `value`): with the item side frozen, the user vector the trained loss prefers for those items, then the top `k` items, leaving out the given items, hidden items and what `category`/`exclude` filter out. Unknown item ids are listed in `unknownItems`, not fatal; 400 when none is known or the list is empty.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapGet("/items/{id}/similar", SimilarItems)
             .WithTags("Items").WithName("GetSimilarItems")
             .WithSummary("Items like an item")
             .WithDescription("The `k` items whose vectors have the highest cosine similarity with item `id`'s (never the item itself nor a hidden item), optionally only those with any of the `category` values. With the `dot` head the vectors are the item tower's outputs (bias left out); with `concat-mlp` they are the item half of the head's first layer (W_i e_i), the part of the MLP input each item contributes; `compared` says which. 404 for an unknown item.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapGet("/users/{id}/similar", SimilarUsers)
             .WithTags("Ranking").WithName("GetSimilarUsers")
             .WithSummary("Users like a user")
             .WithDescription("The `k` users whose vectors have the highest cosine similarity with user `id`'s (the user tower's output with `dot`, the user half of the head's first layer with `concat-mlp`). 404 for an unknown user.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapGet("/items/popular", PopularItems)
             .WithTags("Items").WithName("GetPopularItems")
             .WithSummary("The most interacted-with items")
             .WithDescription("Items by their number of interactions in the train split the serving model was trained on (its protocol and split seed, so held-out validation and test items are not counted; `source: train-counts`; ties by catalogue order), hidden items left out, optionally only those with any of the `category` values. When the data set is live or has changed since training, every rated item the checkpoint holds is counted instead (`source: seen-counts`). On a live data set, `window` (`7d`, `24h`, `90m`, `2w` or an ISO 8601 duration such as `P7D`) counts instead the feedback events of a positive type (a rating above 0) timed within that window before now (`source: recent-feedback`; feedback without a timestamp is not counted, counts are at most 5 s old, only items the serving model knows are listed and only those with at least one such event).")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapGet("/items/latest", LatestItems)
             .WithTags("Items").WithName("GetLatestItems")
             .WithSummary("The newest items")
             .WithDescription("Items with a timestamp (live data sets; MovieLens releases with dates), newest first, hidden items left out, optionally only those with any of the `category` values. Items without a timestamp are not listed.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapPost("/users/{id}/rerank", Rerank)
             .WithTags("Ranking").WithName("RerankForUser")
             .WithSummary("Order a caller's candidates for a user")
             .WithDescription("The known candidates in the model's order for user `id`, with scores: the order of GET /users/{id}/ranking?includeSeen=true restricted to them. Hidden and never-recommend candidates are left out and listed in `excluded`; unknown ids are listed last in `unknownItems`. 404 for an unknown user.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
 
         app.MapPost("/rankings", RankUsers)
             .WithTags("Ranking").WithName("RankUsers")
             .WithSummary("Rank items for many users at once")
             .WithDescription("Up to 1,000 users scored together; one result per user in request order, each equal to GET /users/{id}/ranking with the same `k`, `includeSeen`, `category` and `exclude`. Users the model does not know come back with `found: false`, without failing the batch.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+            .ServesRankings(app);
         return app;
     }
+
+    /// <summary>
+    /// What every endpoint that serves a model's rankings shares, in one place so a new one cannot miss half of it:
+    /// the rankings API key rule (Security:RequireKeyForRankings) and the rankings rate limit.
+    /// </summary>
+    public static RouteHandlerBuilder ServesRankings(this RouteHandlerBuilder builder, IEndpointRouteBuilder app) =>
+        builder.RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
 
     public static Results<Ok<SessionRankingResponse>, ValidationProblem, ProblemHttpResult> RankSession(
         SessionRankingRequest request, ModelRegistry registry, ISessionFoldIn foldIn, IOptions<DataOptions> data, IOptions<ServingOptions> serving)
