@@ -22,12 +22,9 @@ trap 'exit 130' INT TERM
 ensure_wrk
 echo "building the host" >&2
 svc_build "$out"
-mkdir -p "$out/data" "$out/artifacts"
-ln -s "$data" "$out/data/ml-100k"
+svc_dirs "$out" "$data"
 svc_start "$out" "$out/artifacts" "$out/data"
-echo "training the serving model (3 epochs on ml-100k)" >&2
-job="$(svc_post_job '{"dataset":"ml-100k","epochs":3,"embeddingDim":64}')"
-svc_wait_job "$job" succeeded 600
+svc_train_reference ml-100k
 curl -sf "$BENCH_URL/users/1/ranking?k=10" >/dev/null
 
 declare -A rps p50 p99 pmax errs

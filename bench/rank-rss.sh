@@ -17,8 +17,7 @@ trap 'exit 130' INT TERM
 
 ensure_wrk
 svc_build "$out"
-mkdir -p "$out/data" "$out/artifacts"
-ln -s "$data" "$out/data/ml-100k"
+svc_dirs "$out" "$data"
 # send_until N: 2-second wrk runs (16 connections) until N requests have been answered since the host started;
 # fails on any error. wrk cannot stop at an exact count, so the counts reached are reported.
 sent=0
@@ -34,10 +33,7 @@ send_until() {
 rows=()
 for r in $(seq 1 "$repeats"); do
   svc_start "$out" "$out/artifacts" "$out/data"
-  if [[ $r == 1 ]]; then
-    job="$(svc_post_job '{"dataset":"ml-100k","epochs":3,"embeddingDim":64}')"
-    svc_wait_job "$job" succeeded 600
-  fi
+  [[ $r == 1 ]] && svc_train_reference ml-100k
   sent=0
   send_until "$first_n"; sleep 1; first="$(svc_rss_kb)"; first_sent=$sent
   send_until "$total_n"; sleep 1; last="$(svc_rss_kb)"

@@ -23,14 +23,11 @@ trap 'exit 130' INT TERM
 ensure_wrk
 echo "building the host" >&2
 svc_build "$out"
-mkdir -p "$out/data" "$out/artifacts"
-ln -s "$data" "$out/data/ml-100k"
+svc_dirs "$out" "$data"
 dataset="${DATASET:-ml-100k}"
 export Data__DefaultDataset="$dataset" # the endpoints' requests name no data set
 svc_start "$out" "$out/artifacts" "$out/data"
-echo "training the serving model (3 epochs)" >&2
-job="$(svc_post_job "{\"dataset\":\"$dataset\",\"epochs\":3,\"embeddingDim\":64}")"
-svc_wait_job "$job" succeeded 600
+svc_train_reference "$dataset"
 
 declare -A rps p50 p99 pmax errs
 for endpoint in $endpoints; do

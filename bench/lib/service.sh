@@ -137,3 +137,18 @@ ensure_wrk() {
 
 # stats v1 v2 ...: "min / median / max" of numbers.
 stats() { python3 -c 'import sys,statistics as s; v=[float(x) for x in sys.argv[1:]]; print(f"{min(v):g} / {s.median(v):g} / {max(v):g}")' "$@"; }
+
+# svc_dirs OUT DATA: OUT/artifacts, and OUT/data/ml-100k linked to DATA (the MovieLens folder), as the serving benchmarks lay them out.
+svc_dirs() {
+  mkdir -p "$1/data" "$1/artifacts"
+  ln -sfn "$2" "$1/data/ml-100k"
+}
+
+# svc_train_reference [DATASET]: trains the model the serving benchmarks rank with on the running host (3 epochs,
+# embedding size 64: the shape of the issues' reference endpoint; the service default is 128) and waits for it.
+svc_train_reference() {
+  local job
+  echo "training the serving model (3 epochs on ${1:-ml-100k})" >&2
+  job="$(svc_post_job "{\"dataset\":\"${1:-ml-100k}\",\"epochs\":3,\"embeddingDim\":64}")"
+  svc_wait_job "$job" succeeded 600
+}
