@@ -11,19 +11,21 @@ public sealed record ItemIndexSettings
     /// default) chooses by catalogue size (<see cref="ForCatalogue"/>): 32 up to <see cref="LargeCatalogueItems"/> items,
     /// 16 above. 32, not USearch's 16, because on trained ml-25m-shaped vectors 16 needed search expansion 512 for
     /// recall@10 0.98 and 32 gave 1.0 at 128; 16 above, because at a million items connectivity 32 with expansion add 128
-    /// took 649 s to build on 2 cores and 16 with 64 took 136 s, at recall@10 1.0 (bench/RESULTS.md).
+    /// took 649 s to build on 2 cores, 16 with 64 took 106-210 s and 16 with 32 took 63 s, each at recall@10 1.0 on the
+    /// trained vectors (bench/RESULTS.md).
     /// </summary>
     public int Connectivity { get; init; }
 
     /// <summary>
     /// Candidate list size while inserting (efConstruction): a better graph for a slower build. 0 (the default): 128
-    /// (USearch's default) up to <see cref="LargeCatalogueItems"/> items, 64 above.
+    /// (USearch's default) up to <see cref="LargeCatalogueItems"/> items, 32 above (twice the connectivity there; a
+    /// graph that comes out worse costs a wider search, which the build chooses from its measured recall).
     /// </summary>
     public int ExpansionAdd { get; init; }
 
     /// <summary>
     /// The catalogue size above which the automatic <see cref="Connectivity"/> and <see cref="ExpansionAdd"/> are the
-    /// cheaper 16 and 64: a build's cost grows faster than the item count once the vectors leave the caches.
+    /// cheaper 16 and 32: a build's cost grows faster than the item count once the vectors leave the caches.
     /// </summary>
     public int LargeCatalogueItems { get; init; } = 250_000;
 
@@ -59,7 +61,7 @@ public sealed record ItemIndexSettings
         return this with
         {
             Connectivity = Connectivity > 0 ? Connectivity : large ? 16 : 32,
-            ExpansionAdd = ExpansionAdd > 0 ? ExpansionAdd : large ? 64 : 128,
+            ExpansionAdd = ExpansionAdd > 0 ? ExpansionAdd : large ? 32 : 128,
         };
     }
 

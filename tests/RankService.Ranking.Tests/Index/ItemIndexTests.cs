@@ -186,14 +186,14 @@ public class ItemIndexTests
     {
         var automatic = new ItemIndexSettings { LargeCatalogueItems = 100 };
         Assert.Equal((32, 128), (automatic.ForCatalogue(100).Connectivity, automatic.ForCatalogue(100).ExpansionAdd));
-        Assert.Equal((16, 64), (automatic.ForCatalogue(101).Connectivity, automatic.ForCatalogue(101).ExpansionAdd));
+        Assert.Equal((16, 32), (automatic.ForCatalogue(101).Connectivity, automatic.ForCatalogue(101).ExpansionAdd));
         var explicitOnes = new ItemIndexSettings { Connectivity = 8, ExpansionAdd = 40, LargeCatalogueItems = 100 };
         Assert.Equal((8, 40), (explicitOnes.ForCatalogue(5_000).Connectivity, explicitOnes.ForCatalogue(5_000).ExpansionAdd));
 
         // A built index holds (and its manifest saves) the settings resolved for its own catalogue.
         using TwoTowerModel model = DotModel(users: 4, items: 150, seed: 15);
         using ItemIndex index = ItemIndex.Build(new PrecomputedScorer(model), automatic);
-        Assert.Equal((16, 64), (index.Settings.Connectivity, index.Settings.ExpansionAdd));
+        Assert.Equal((16, 32), (index.Settings.Connectivity, index.Settings.ExpansionAdd));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ItemIndexSettings { Connectivity = 1 }.Validate());
         Assert.Throws<ArgumentOutOfRangeException>(() => new ItemIndexSettings { ExpansionAdd = -1 }.Validate());
     }
