@@ -53,7 +53,7 @@ cmd="bench/search.sh"; [[ -n "${TRIALS:-}${EPOCHS:-}${PROTOCOLS:-}${DATASETS:-}"
   echo
   echo "### Search, defaults, served blend and EASE: \`$cmd\`"
   echo
-  echo "$(date -u +%F), nproc $(nproc), one training worker; test NDCG@10 (full catalogue). Search: $trials trials drawn (seed $seed) from $space, the best on validation NDCG@10. Blend: the two-tower at the configured defaults blended with EASE, weight w (two-tower) and EASE's lambda chosen on validation. synthetic-csv: \`synth --users 943 --items 1682 --ratings 100000 --seed 19\` (a CSV release)."
+  echo "$(date -u +%F), nproc $(nproc), one training worker; test NDCG@10 (full catalogue). Search: $trials trials drawn (seed $seed) from $space, the best on validation NDCG@10. Blend: the two-tower at the configured defaults blended with EASE, weight w (two-tower; the smallest within one paired standard error of the best on validation NDCG@10) and EASE's lambda chosen on validation. synthetic-csv: \`synth --users 943 --items 1682 --ratings 100000 --seed 19\` (a CSV release)."
   echo
   echo "| data set | protocol | search (best trial) | defaults | served blend | EASE | w | lambda |"
   echo "|---|---|---|---|---|---|---|---|"
