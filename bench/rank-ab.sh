@@ -27,6 +27,7 @@ ensure_wrk
 git worktree add -q --detach "$out/base-tree" "$base"
 # The base tree's own libstdc++ shim and build props come with its checkout; ../shared is only read for data here.
 echo "building $base_rev and this tree" >&2
+mkdir -p "$out/base" "$out/head"
 (cd "$out/base-tree" && svc_build "$out/base")
 svc_build "$out/head"
 for side in base head; do
