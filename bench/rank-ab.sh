@@ -16,7 +16,7 @@ data="$(realpath "${ML100K:-../shared/data/ml-100k}")"
 base="${BASE:?set BASE to the git revision to compare with}"
 rounds="${ROUNDS:-8}" duration="${DURATION:-10}" warmup="${WARMUP:-5}"
 base_rev="$(git rev-parse --short "$base")" head_rev="$(git rev-parse --short HEAD)"
-dirty=""; [[ -z "$(git status --porcelain --untracked-files=no)" ]] || dirty=" + uncommitted changes"
+dirty=""; [[ -z "$(git status --porcelain --untracked-files=no -- . ':!bench/RESULTS.md')" ]] || dirty=" + uncommitted changes"
 export MAX_USER=943
 out="$(mktemp -d)"
 cleanup() { svc_stop; git worktree remove --force "$out/base-tree" 2>/dev/null || true; rm -rf "$out"; }
