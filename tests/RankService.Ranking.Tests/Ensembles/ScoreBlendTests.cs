@@ -141,7 +141,8 @@ public class ScoreBlendTests
         var popularity = new PopularityScorer(split);
         double[] weights = [0, 0.25, 0.5, 0.75, 1];
 
-        // First scorer popularity, second (the anchor) EASE; then the other way round, so both outcomes of the rule occur.
+        // First scorer popularity, second (the anchor) EASE; then the other way round.
+        bool ruleMoved = false;
         foreach ((IItemScorer first, IItemScorer second) in new (IItemScorer, IItemScorer)[] { (popularity, ease), (ease, popularity) })
         {
             double[][] byUser = [.. weights.Select(w => BruteForceNdcg10(new ScoreBlend([first, second], [w, 1 - w]), split))];
@@ -155,7 +156,10 @@ public class ScoreBlendTests
             Assert.Equal(means[expected], chosen["NDCG@10"], 1e-12);
             Assert.Contains("NDCG@5", chosen.Keys);
             Assert.True(means.Distinct().Count() > 1, "the weights should lead to different rankings on this data");
+            ruleMoved |= expected != best;
         }
+        // An arg-max would fail here: in at least one order the rule leaves the best weight for one nearer the anchor.
+        Assert.True(ruleMoved, "precondition: the rule should choose other than the arg-max in at least one order");
     }
 
     [Fact]
