@@ -91,6 +91,11 @@ public sealed class PrecomputedScorer : IItemScorer
         {
             int n = ItemCount;
             Span<float> s = scores[..n];
+            if (Vector256.IsHardwareAccelerated)
+            {
+                ScoreOne(u, s);
+                return;
+            }
             _bias.AsSpan().CopyTo(s);
             for (int k = 0; k < d; k++)
             {
@@ -288,6 +293,60 @@ public sealed class PrecomputedScorer : IItemScorer
                 }
                 scores[(r * n) + i] = x;
             }
+        }
+    }
+
+    /// <summary>
+    /// The dot head's scores for one user vector: item tiles of 32 (four 8-float accumulators in registers, starting
+    /// from the bias), one multiply and one add per dimension in dimension order, so each score is bit for bit the
+    /// fallback's (bias, then <c>items[k] * u[k] + s</c> for k = 0, 1, ...). Unlike the fallback it never reads a
+    /// score back per dimension: the catalogue's vectors are read once and each score is stored once.
+    /// </summary>
+    private void ScoreOne(ReadOnlySpan<float> user, Span<float> scores)
+    {
+        int n = ItemCount, d = Width;
+        ref float g = ref MemoryMarshal.GetArrayDataReference(_items);
+        ref float bias = ref MemoryMarshal.GetArrayDataReference(_bias);
+        ref float u = ref MemoryMarshal.GetReference(user);
+        ref float s = ref MemoryMarshal.GetReference(scores);
+        int i = 0;
+        for (; i + 32 <= n; i += 32)
+        {
+            Vector256<float> a0 = Vector256.LoadUnsafe(ref bias, (nuint)i);
+            Vector256<float> a1 = Vector256.LoadUnsafe(ref bias, (nuint)(i + 8));
+            Vector256<float> a2 = Vector256.LoadUnsafe(ref bias, (nuint)(i + 16));
+            Vector256<float> a3 = Vector256.LoadUnsafe(ref bias, (nuint)(i + 24));
+            for (int k = 0; k < d; k++)
+            {
+                nuint at = (nuint)((k * n) + i);
+                Vector256<float> v = Vector256.Create(Unsafe.Add(ref u, k));
+                a0 = (Vector256.LoadUnsafe(ref g, at) * v) + a0;
+                a1 = (Vector256.LoadUnsafe(ref g, at + 8) * v) + a1;
+                a2 = (Vector256.LoadUnsafe(ref g, at + 16) * v) + a2;
+                a3 = (Vector256.LoadUnsafe(ref g, at + 24) * v) + a3;
+            }
+            a0.StoreUnsafe(ref s, (nuint)i);
+            a1.StoreUnsafe(ref s, (nuint)(i + 8));
+            a2.StoreUnsafe(ref s, (nuint)(i + 16));
+            a3.StoreUnsafe(ref s, (nuint)(i + 24));
+        }
+        for (; i + 8 <= n; i += 8)
+        {
+            Vector256<float> a = Vector256.LoadUnsafe(ref bias, (nuint)i);
+            for (int k = 0; k < d; k++)
+            {
+                a = (Vector256.LoadUnsafe(ref g, (nuint)((k * n) + i)) * Vector256.Create(Unsafe.Add(ref u, k))) + a;
+            }
+            a.StoreUnsafe(ref s, (nuint)i);
+        }
+        for (; i < n; i++)
+        {
+            float x = Unsafe.Add(ref bias, i);
+            for (int k = 0; k < d; k++)
+            {
+                x = (Unsafe.Add(ref g, (k * n) + i) * Unsafe.Add(ref u, k)) + x;
+            }
+            Unsafe.Add(ref s, i) = x;
         }
     }
 

@@ -15,9 +15,9 @@ public class PrecomputedScorerTests
     [InlineData(ScoringHead.ConcatMlp, new[] { 16, 8, 4 }, false)]
     public void Precomputed_scores_equal_the_models_forward_pass(ScoringHead head, int[] hidden, bool itemBias)
     {
-        torch.manual_seed(3);
+        using var init = new Generator(3, CPU); // the test's own generator: never libtorch's global one
         const int users = 9, items = 23;
-        using var model = new TwoTowerModel(users, items, new ModelOptions { Head = head, EmbeddingDim = 12, HiddenSizes = hidden, Dropout = 0.2, ItemBias = itemBias });
+        using var model = new TwoTowerModel(users, items, new ModelOptions { Head = head, EmbeddingDim = 12, HiddenSizes = hidden, Dropout = 0.2, ItemBias = itemBias }, init: init);
         using (no_grad())
         {
             // Non-zero biases, so a scorer that forgot them would fail.
@@ -25,7 +25,7 @@ public class PrecomputedScorerTests
             {
                 if (name.EndsWith("bias", StringComparison.Ordinal) || name.StartsWith("item_bias", StringComparison.Ordinal))
                 {
-                    p.uniform_(-0.5, 0.5);
+                    p.uniform_(-0.5, 0.5, generator: init);
                 }
             }
         }
@@ -49,6 +49,50 @@ public class PrecomputedScorerTests
             for (int i = 0; i < items; i++)
             {
                 Assert.Equal(forward[u * items + i], scores[i], 1e-5); // float32 sums in another order
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(77, 12)] // two 32-item tiles, one 8-item tile, a 5-item tail
+    [InlineData(32, 64)] // exactly one 32-item tile
+    [InlineData(13, 8)]  // one 8-item tile and a tail
+    [InlineData(5, 3)]   // tail only
+    public void The_dot_heads_scores_are_the_bias_then_one_multiply_and_add_per_dimension_bit_for_bit(int items, int dim)
+    {
+        const int users = 6;
+        using var init = new Generator(5, CPU);
+        using var model = new TwoTowerModel(users, items, new ModelOptions { Head = ScoringHead.Dot, EmbeddingDim = dim }, init: init);
+        using (no_grad())
+        {
+            foreach ((string name, TorchSharp.Modules.Parameter p) in model.named_parameters())
+            {
+                if (name.StartsWith("item_bias", StringComparison.Ordinal))
+                {
+                    p.uniform_(-0.5, 0.5, generator: init);
+                }
+            }
+        }
+        var scorer = new PrecomputedScorer(model);
+        var scores = new float[items];
+        var item = new float[dim + 1];
+        for (int u = 0; u < users; u++)
+        {
+            scorer.ScoreUser(u, scores);
+            float[] user = scorer.UserVector(u).ToArray();
+            for (int i = 0; i < items; i++)
+            {
+                scorer.ItemVectorWithBias(i, item);
+                // The documented order, in float32 as the scorer computes it: any SIMD tiling must reproduce it exactly.
+                float expected = item[dim];
+                double reference = item[dim];
+                for (int k = 0; k < dim; k++)
+                {
+                    expected = (item[k] * user[k]) + expected;
+                    reference += (double)item[k] * user[k];
+                }
+                Assert.Equal(BitConverter.SingleToInt32Bits(expected), BitConverter.SingleToInt32Bits(scores[i]));
+                Assert.Equal(reference, scores[i], 1e-5); // and it is the inner product plus bias
             }
         }
     }
