@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace RankService.Api.Tests;
 
@@ -123,6 +125,30 @@ public sealed partial class CrossOriginAndLogTests
 
     [GeneratedRegex("""^\[\d\d:\d\d:\d\d (VRB|DBG|INF|WRN|ERR|FTL)\] """)]
     private static partial Regex LineStart();
+
+    [Fact]
+    public async Task Loggers_are_made_once_per_category_and_still_write_and_filter_by_level()
+    {
+        (ApiHost host, string folder) = TextLoggingHost();
+        await using (host)
+        {
+            ILoggerFactory factory = host.Services.GetRequiredService<ILoggerFactory>();
+            // ASP.NET Core asks for a logger on every request (each typed result): one per category, not one per call.
+            ILogger first = factory.CreateLogger("RankService.Tests.Cached");
+            Assert.Same(first, factory.CreateLogger("RankService.Tests.Cached"));
+            Assert.NotSame(first, factory.CreateLogger("RankService.Tests.Other"));
+            Assert.Same(host.Services.GetRequiredService<ILogger<CrossOriginAndLogTests>>(), host.Services.GetRequiredService<ILogger<CrossOriginAndLogTests>>());
+
+            ILogger again = factory.CreateLogger("RankService.Tests.Cached");
+            again.LogWarning("cached logger line {Marker}", "m-7f3a");
+            again.LogDebug("below the level {Marker}", "m-debug");
+            Assert.False(again.IsEnabled(LogLevel.Debug));
+            Assert.True(again.IsEnabled(LogLevel.Information));
+        }
+        string[] lines = ReadLines(folder);
+        Assert.Single(lines, l => l.Contains("cached logger line m-7f3a", StringComparison.Ordinal) && l.Contains("\"SourceContext\":\"RankService.Tests.Cached\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(lines, l => l.Contains("m-debug", StringComparison.Ordinal));
+    }
 
     [Fact]
     public async Task Control_characters_from_a_request_are_escaped_in_the_log_and_cannot_forge_a_line()

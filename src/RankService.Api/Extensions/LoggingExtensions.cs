@@ -9,6 +9,7 @@ public static class LoggingExtensions
     /// Serilog from the <c>Serilog</c> section (console and rolling file sinks), with log-context properties such as
     /// JobId. The host owns its logger and leaves the static <c>Log.Logger</c> alone: otherwise every host in a process
     /// (tests start many) writes through whichever logger was set last, and one host's shutdown closes another's sinks.
+    /// Loggers are made once per category (<see cref="CachingLoggerFactory"/>), not on every request.
     /// </summary>
     public static IHostApplicationBuilder AddSerilogLogging(this IHostApplicationBuilder builder)
     {
@@ -18,6 +19,7 @@ public static class LoggingExtensions
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .Enrich.With<ControlCharacterEscaper>(), preserveStaticLogger: true);
+        CachingLoggerFactory.Decorate(builder.Services);
         return builder;
     }
 
