@@ -7,7 +7,7 @@ namespace RankService.Api.Extensions;
 
 public static class ServingExtensions
 {
-    /// <summary>The model registry and the readiness check (the start-up load is in <see cref="JobsExtensions.AddTrainingJobs"/>).</summary>
+    /// <summary>The model registry, the readiness check and the ranked items' JSON writer (the start-up load is in <see cref="JobsExtensions.AddTrainingJobs"/>).</summary>
     public static IHostApplicationBuilder AddServing(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -21,6 +21,7 @@ public static class ServingExtensions
                 ? new PostgresServingStateLock(provider.GetRequiredService<IOptions<JobsOptions>>())
                 : new ProcessServingStateLock());
         builder.Services.AddHealthChecks().AddCheck<ServingReadyCheck>("serving", tags: [HealthApi.ReadyTag]);
+        builder.Services.Configure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o => o.SerializerOptions.Converters.Add(new RankedItemJsonConverter()));
         return builder;
     }
 }
