@@ -15,9 +15,24 @@ public static class MetricsExtensions
     public const string Path = "/metrics";
 
     /// <summary>
+    /// ASP.NET Core's meters that are exported: request duration per route (Hosting), connections (Kestrel), unhandled
+    /// exceptions (Diagnostics), authentication and authorization outcomes. Routing's match attempts and rate limiting's
+    /// lease counters are not: they record on every request what the request duration's route and status already say,
+    /// and each recording is CPU taken from a ranking (bench/RESULTS.md, "Plain ranking").
+    /// </summary>
+    private static readonly string[] AspNetCoreMeters =
+    [
+        "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.Diagnostics",
+        "Microsoft.AspNetCore.Authentication", "Microsoft.AspNetCore.Authorization",
+    ];
+
+    /// <summary>Hosting's in-flight request counter, dropped for the same reason: two recordings per request.</summary>
+    private const string ActiveRequests = "http.server.active_requests";
+
+    /// <summary>
     /// The <c>Metrics</c> section (validated at start-up), <see cref="ServiceMetrics"/>, and OpenTelemetry metrics:
-    /// ASP.NET Core's request duration per route template, the .NET runtime's series and the service's own meter,
-    /// exported for Prometheus.
+    /// ASP.NET Core's request duration per route template (<see cref="AspNetCoreMeters"/>), the .NET runtime's series
+    /// and the service's own meter, exported for Prometheus.
     /// </summary>
     public static IHostApplicationBuilder AddServiceMetrics(this IHostApplicationBuilder builder)
     {
@@ -26,7 +41,7 @@ public static class MetricsExtensions
         builder.Services.AddSingleton<IValidateOptions<MetricsOptions>, MetricsOptionsValidator>();
         builder.Services.AddSingleton<ServiceMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => ((IDeferredMeterProviderBuilder)metrics
-            .AddAspNetCoreInstrumentation()
+            .AddMeter(AspNetCoreMeters)
             .AddRuntimeInstrumentation()
             .AddMeter(ServiceMetrics.MeterName)
             // Every scrape collects afresh: the gauges read the job records and registry as they are now.
@@ -36,7 +51,8 @@ public static class MetricsExtensions
             .Configure((provider, b) =>
             {
                 IMeterFactory own = provider.GetRequiredService<IMeterFactory>();
-                b.AddView(instrument => instrument.Meter.Scope is IMeterFactory other && !ReferenceEquals(other, own) ? MetricStreamConfiguration.Drop : null);
+                b.AddView(instrument => instrument.Meter.Scope is IMeterFactory other && !ReferenceEquals(other, own) ? MetricStreamConfiguration.Drop
+                    : instrument.Name == ActiveRequests ? MetricStreamConfiguration.Drop : null);
             }));
         return builder;
     }

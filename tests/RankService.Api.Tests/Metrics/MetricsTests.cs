@@ -117,6 +117,9 @@ public sealed class MetricsTests(MetricsService service) : IClassFixture<Metrics
         Assert.Equal(0.5, after.Value(PrometheusNames.IndexRecall, "dataset=ml-100k"));
         Assert.All(PrometheusNames.Own, name => Assert.Contains(after, s => s.Name == name || s.Name.StartsWith(name + "_", StringComparison.Ordinal)));
         Assert.Contains(PrometheusNames.RequestDuration, PrometheusText.Families(text));
+        // Per-request instruments that repeat what the request histogram says are not recorded (each costs every ranking).
+        Assert.DoesNotContain(PrometheusText.Families(text), f => f.StartsWith("aspnetcore_routing_", StringComparison.Ordinal)
+            || f.StartsWith("aspnetcore_rate_limiting_", StringComparison.Ordinal) || f.StartsWith("http_server_active_requests", StringComparison.Ordinal));
 
         live = 0.75; // read at every scrape
         Assert.Equal(0.75, (await ScrapeAsync()).Samples.Value(PrometheusNames.IndexRecall, "dataset=ml-100k"));
