@@ -127,6 +127,33 @@ public sealed partial class CrossOriginAndLogTests
     private static partial Regex LineStart();
 
     [Fact]
+    public async Task Successful_answers_of_every_ranking_endpoint_log_below_information_and_their_bad_requests_at_information()
+    {
+        (ApiHost host, string folder) = TextLoggingHost();
+        string[] answered = ["/users/3/ranking?dataset=synthetic", "/items/5/similar?dataset=synthetic", "/users/3/similar?dataset=synthetic", "/items/popular?dataset=synthetic"];
+        await using (host)
+        {
+            using HttpClient client = host.CreateClient();
+            JobView queued = await ApiHost.PostJobAsync(client, new { dataset = "synthetic", epochs = 1 });
+            await ApiHost.WaitForStateAsync(client, queued.Id, JobState.Succeeded);
+            foreach (string url in answered)
+            {
+                using HttpResponseMessage response = await client.GetAsync(url);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            }
+            using HttpResponseMessage bad = await client.GetAsync("/items/popular?dataset=synthetic&k=0");
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+        string[] requestLines = [.. ReadLines(folder).Where(l => l.Contains("] HTTP ", StringComparison.Ordinal))];
+        Assert.Contains(requestLines, l => l.Contains("INF] HTTP GET /items/popular responded 400 ", StringComparison.Ordinal)); // the level is on
+        foreach (string url in answered)
+        {
+            string path = url[..url.IndexOf('?', StringComparison.Ordinal)];
+            Assert.DoesNotContain(requestLines, l => l.Contains($"HTTP GET {path} responded 200 ", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task Loggers_are_made_once_per_category_and_still_write_and_filter_by_level()
     {
         (ApiHost host, string folder) = TextLoggingHost();

@@ -146,10 +146,11 @@ public static class RecommendationsApi
 
     /// <summary>
     /// What every endpoint that serves a model's rankings shares, in one place so a new one cannot miss half of it:
-    /// the rankings API key rule (Security:RequireKeyForRankings) and the rankings rate limit.
+    /// the rankings API key rule (Security:RequireKeyForRankings), the rankings rate limit, and the
+    /// <see cref="RankingEndpoint"/> mark (its successful answers log at Debug).
     /// </summary>
     public static RouteHandlerBuilder ServesRankings(this RouteHandlerBuilder builder, IEndpointRouteBuilder app) =>
-        builder.RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app);
+        builder.RequireApiKeyForRankings(app).RateLimitedBy(RateLimitingExtensions.RankingsPolicy, app).WithMetadata(RankingEndpoint.Instance);
 
     public static Results<Ok<SessionRankingResponse>, ValidationProblem, ProblemHttpResult> RankSession(
         SessionRankingRequest request, ModelRegistry registry, ISessionFoldIn foldIn, IOptions<DataOptions> data, IOptions<ServingOptions> serving)
@@ -559,4 +560,18 @@ internal readonly struct ProblemOrInvalid
 
     public static implicit operator ProblemOrInvalid(ValidationProblem invalid) => new(invalid, null);
     public static implicit operator ProblemOrInvalid(ProblemHttpResult problem) => new(null, problem);
+}
+
+/// <summary>
+/// Endpoint metadata marking an endpoint that serves rankings (<see cref="RecommendationsApi.ServesRankings"/>): the
+/// request log writes its successful answers at Debug, since at thousands of answers a second an Information line each
+/// would cost more than the ranking.
+/// </summary>
+public sealed class RankingEndpoint
+{
+    public static RankingEndpoint Instance { get; } = new();
+
+    private RankingEndpoint()
+    {
+    }
 }

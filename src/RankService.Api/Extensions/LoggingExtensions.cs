@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Serilog;
 using Serilog.Events;
 
@@ -25,8 +26,10 @@ public static class LoggingExtensions
 
     /// <summary>
     /// One structured line per request: method, path, status, elapsed time. Successful reads of jobs and models log at
-    /// Debug (scrapes of /metrics too): the jobs page polls them every second or so and would bury everything else. Successful rankings log at
-    /// Debug too: at 20,000 requests/s an Information line each (console + file) costs more CPU than the ranking itself.
+    /// Debug (scrapes of /metrics too): the jobs page polls them every second or so and would bury everything else.
+    /// Successful rankings (every endpoint marked <see cref="Apis.RankingEndpoint"/>: user rankings, similar items,
+    /// popular and latest lists, sessions, re-ranking, batches) log at Debug too: at 20,000 requests/s an Information
+    /// line each (console + file) costs more CPU than the ranking itself.
     /// Client errors (4xx, bad input included) are one Information line without a stack trace: bad input is mapped to
     /// its 4xx inside this middleware (<see cref="ErrorHandlingExtensions.UseBadInputProblems"/>), so it never passes
     /// through as an exception logged "responded 500". Error is for 5xx and exceptions only.
@@ -34,26 +37,47 @@ public static class LoggingExtensions
     public static WebApplication UseRequestLogging(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSerilogRequestLogging(o =>
+        // The host's own logger, not the static one. Serilog.AspNetCore's request logging middleware wrote the same line,
+        // but opened a diagnostic-context collection (a dictionary and an async-local) on every request for enrichment
+        // this service never uses: a cost every ranking paid (bench/RESULTS.md, "Plain ranking").
+        Serilog.ILogger logger = app.Services.GetRequiredService<Serilog.ILogger>().ForContext(Serilog.Core.Constants.SourceContextPropertyName, RequestLogSource);
+        app.Use(async (context, next) =>
         {
-            o.Logger = app.Services.GetRequiredService<Serilog.ILogger>(); // the host's own logger, not the static one
-            // The path as Serilog logs it, cut to Echo's length: an 8 KB request line would otherwise be an 8 KB log line.
-            o.GetMessageTemplateProperties = (http, _, elapsed, status) =>
-            [
-                new LogEventProperty("RequestMethod", new ScalarValue(http.Request.Method)),
-                new LogEventProperty("RequestPath", new ScalarValue(Apis.Echo.Of(http.Request.Path.Value))),
-                new LogEventProperty("StatusCode", new ScalarValue(status)),
-                new LogEventProperty("Elapsed", new ScalarValue(elapsed)),
-            ];
-            o.GetLevel = (http, _, error) =>
-                error is not null || http.Response.StatusCode >= 500 && http.Response.StatusCode != StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Error
-                // 503 is the service's state (no model trained yet), not a failure of the request or of the code: Warning.
-                : http.Response.StatusCode == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
-                : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
-                : LogEventLevel.Information;
+            long start = Stopwatch.GetTimestamp();
+            try
+            {
+                await next(context);
+            }
+            catch (Exception error) when (LogRequest(logger, context, start, error))
+            {
+                // Never reached: LogRequest answers false, so the exception goes on (to the exception handler) with its stack.
+            }
+            LogRequest(logger, context, start, null);
         });
         app.UseBadInputProblems();
         return app;
+    }
+
+    /// <summary>The SourceContext of the request lines (for level overrides in the Serilog section).</summary>
+    public const string RequestLogSource = "RankService.Api.Requests";
+
+    /// <summary>Writes the request's line at its level, when that level is on; always false (an exception filter).</summary>
+    private static bool LogRequest(Serilog.ILogger logger, HttpContext http, long start, Exception? error)
+    {
+        int status = error is null ? http.Response.StatusCode : StatusCodes.Status500InternalServerError;
+        LogEventLevel level =
+            error is not null || status >= 500 && status != StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Error
+            // 503 is the service's state (no model trained yet), not a failure of the request or of the code: Warning.
+            : status == StatusCodes.Status503ServiceUnavailable ? LogEventLevel.Warning
+            : IsPoll(http) || IsRanking(http) ? LogEventLevel.Debug
+            : LogEventLevel.Information;
+        if (logger.IsEnabled(level))
+        {
+            // The path cut to Echo's length: an 8 KB request line would otherwise be an 8 KB log line.
+            logger.Write(level, error, "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0000} ms",
+                http.Request.Method, Apis.Echo.Of(http.Request.Path.Value), status, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return false;
     }
 
     private static bool IsPoll(HttpContext http) =>
@@ -62,8 +86,7 @@ public static class LoggingExtensions
             || http.Request.Path.StartsWithSegments(MetricsExtensions.Path)); // Prometheus scrapes every 15 s
 
     private static bool IsRanking(HttpContext http) =>
-        http.Response.StatusCode < 400
-        && http.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == "GetRanking";
+        http.Response.StatusCode < 400 && http.GetEndpoint()?.Metadata.GetMetadata<Apis.RankingEndpoint>() is not null;
 
     /// <summary>
     /// Escapes control characters (CR, LF, ESC, ...) and Unicode line and direction controls in every string property,
