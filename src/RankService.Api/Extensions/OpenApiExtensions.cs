@@ -43,12 +43,19 @@ public static class OpenApiExtensions
         return builder;
     }
 
-    /// <summary>The document at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>.</summary>
+    /// <summary>
+    /// The document at <c>/swagger/v1/swagger.json</c> and Swagger UI at <c>/swagger</c>, on a branch for paths under
+    /// <c>/swagger</c>: as plain middleware each matched every request's path (a route template, a regular expression),
+    /// a cost every ranking paid.
+    /// </summary>
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        app.UseSwagger();
-        app.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "RankService v1"));
+        app.UseWhen(static context => context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), branch =>
+        {
+            branch.UseSwagger();
+            branch.UseSwaggerUI(o => o.SwaggerEndpoint("/swagger/v1/swagger.json", "RankService v1"));
+        });
         return app;
     }
 
