@@ -214,8 +214,8 @@ public sealed class PrecomputedScorer : IItemScorer
     /// <summary>
     /// The dot head's [users, items] product: item tiles of 16 (two 8-float vectors, one cache line of each of the
     /// <see cref="Width"/> dimension-major rows, so a tile stays in L1) outer, users four at a time inner, 8 accumulators
-    /// in registers starting from the bias; each item vector is loaded once per four users instead of once per user,
-    /// and no score row is read back per dimension as the one-user pass does.
+    /// in registers starting from the bias; each item vector is loaded once per four users instead of once per user
+    /// (<see cref="ScoreOne"/>, the one-user kernel, loads it once per user), and no score row is read back per dimension.
     /// </summary>
     private void ScoreBlock(ReadOnlySpan<int> users, Span<float> scores)
     {
