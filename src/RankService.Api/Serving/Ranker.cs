@@ -65,9 +65,7 @@ public static class Ranker
         ArgumentNullException.ThrowIfNull(scores);
         if (!exact && model.Ease is null && model.Index is { } index)
         {
-            // The index takes a predicate; the exclusion list is copied once so the predicate can hold it.
-            int[] excludedItems = excluded.ToArray();
-            int found = index.TopK(model.Scorer, user, want, excludedItems.Length == 0 ? null : item => Array.BinarySearch(excludedItems, item) < 0, top, scores);
+            int found = index.TopKExcluding(model.Scorer, user, want, excluded, top, scores);
             if (found >= 0)
             {
                 approximate = true;
@@ -81,7 +79,7 @@ public static class Ranker
 
     /// <summary>
     /// As above over only the items set in <paramref name="allowed"/> (a filter's bitset with the user's exclusions
-    /// cleared, <see cref="ItemFilter.Mask"/>): the index gets it as its predicate; the exact pass walks the set bits.
+    /// cleared, <see cref="ItemFilter.Mask"/>): the index checks its candidates against it; the exact pass walks the set bits.
     /// </summary>
     public static int Select(ServingModel model, int user, int want, ReadOnlySpan<ulong> allowed, bool exact, Span<int> top, float[] scores, out bool approximate)
     {
@@ -89,9 +87,7 @@ public static class Ranker
         ArgumentNullException.ThrowIfNull(scores);
         if (!exact && model.Ease is null && model.Index is { } index)
         {
-            // The predicate outlives this frame's span, so it holds its own copy of the bits.
-            ulong[] bits = allowed.ToArray();
-            int found = index.TopK(model.Scorer, user, want, item => (bits[item >> 6] & (1UL << item)) != 0, top, scores);
+            int found = index.TopKWithin(model.Scorer, user, want, allowed, top, scores);
             if (found >= 0)
             {
                 approximate = true;

@@ -131,7 +131,48 @@ public sealed class ItemIndex : IDisposable
     /// fewer than k candidates qualified within <see cref="ItemIndexSettings.MaxCandidates"/>, or the index was
     /// disposed. On -1 the caller runs the exact pass.
     /// </summary>
-    public int TopK(PrecomputedScorer scorer, int user, int k, Func<int, bool>? allowed, Span<int> top, Span<float> scores)
+    public int TopK(PrecomputedScorer scorer, int user, int k, Func<int, bool>? allowed, Span<int> top, Span<float> scores) =>
+        TopK(scorer, user, k, new PredicateFilter(allowed), top, scores);
+
+    /// <summary>
+    /// As <see cref="TopK(PrecomputedScorer, int, int, Func{int, bool}?, Span{int}, Span{float})"/>, leaving out the items
+    /// of <paramref name="excluded"/> (ascending, e.g. the user's seen items): no copy of the list and no delegate per
+    /// candidate, which the serving path would otherwise pay on every request.
+    /// </summary>
+    public int TopKExcluding(PrecomputedScorer scorer, int user, int k, ReadOnlySpan<int> excluded, Span<int> top, Span<float> scores) =>
+        TopK(scorer, user, k, new ExcludedFilter(excluded), top, scores);
+
+    /// <summary>As above, keeping only the items whose bit is set in <paramref name="allowedBits"/> (bit i of word i / 64).</summary>
+    public int TopKWithin(PrecomputedScorer scorer, int user, int k, ReadOnlySpan<ulong> allowedBits, Span<int> top, Span<float> scores) =>
+        TopK(scorer, user, k, new BitsFilter(allowedBits), top, scores);
+
+    /// <summary>Which candidates may be returned; a ref struct so a span-backed filter costs no allocation.</summary>
+    private interface ICandidateFilter
+    {
+        bool Allows(int item);
+    }
+
+    private readonly struct PredicateFilter(Func<int, bool>? allowed) : ICandidateFilter
+    {
+        public bool Allows(int item) => allowed is null || allowed(item);
+    }
+
+    private readonly ref struct ExcludedFilter(ReadOnlySpan<int> excluded) : ICandidateFilter
+    {
+        private readonly ReadOnlySpan<int> _excluded = excluded;
+
+        public bool Allows(int item) => _excluded.IsEmpty || _excluded.BinarySearch(item) < 0;
+    }
+
+    private readonly ref struct BitsFilter(ReadOnlySpan<ulong> bits) : ICandidateFilter
+    {
+        private readonly ReadOnlySpan<ulong> _bits = bits;
+
+        public bool Allows(int item) => (_bits[item >> 6] & (1UL << item)) != 0;
+    }
+
+    private int TopK<TFilter>(PrecomputedScorer scorer, int user, int k, TFilter filter, Span<int> top, Span<float> scores)
+        where TFilter : ICandidateFilter, allows ref struct
     {
         ArgumentNullException.ThrowIfNull(scorer);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
@@ -161,7 +202,7 @@ public sealed class ItemIndex : IDisposable
                 for (int i = 0; i < found; i++)
                 {
                     int item = (int)keys[i];
-                    if (allowed is null || allowed(item))
+                    if (filter.Allows(item))
                     {
                         candidates.Add(item);
                     }

@@ -108,6 +108,40 @@ public class ItemIndexTests
     }
 
     [Fact]
+    public void An_exclusion_list_or_a_bitset_filters_exactly_as_the_equivalent_predicate()
+    {
+        using TwoTowerModel model = DotModel(users: 5, items: 1500, seed: 11);
+        var scorer = new PrecomputedScorer(model);
+        using ItemIndex index = ItemIndex.Build(scorer, new ItemIndexSettings { MinCandidates = 16, MaxCandidates = 1500, BuildThreads = 2 });
+        var scores = new float[scorer.ItemCount];
+        for (int user = 0; user < 5; user++)
+        {
+            // Excluded: the user's 40 best items and every 7th one (sorted, as seen lists are), so the first search must grow.
+            int[] excluded = [.. Exact(scorer, user, scorer.ItemCount, []).Take(40).Concat(Enumerable.Range(0, scorer.ItemCount).Where(i => i % 7 == user)).Distinct().Order()];
+            ulong[] bits = new ulong[(scorer.ItemCount + 63) / 64];
+            for (int item = 0; item < scorer.ItemCount; item++)
+            {
+                if (Array.BinarySearch(excluded, item) < 0)
+                {
+                    bits[item >> 6] |= 1UL << item;
+                }
+            }
+            int[] byPredicate = new int[10], byList = new int[10], byBits = new int[10];
+            int expected = index.TopK(scorer, user, 10, item => Array.BinarySearch(excluded, item) < 0, byPredicate, scores);
+            Assert.Equal(10, expected);
+            Assert.Equal(expected, index.TopKExcluding(scorer, user, 10, excluded, byList, scores));
+            Assert.Equal(expected, index.TopKWithin(scorer, user, 10, bits, byBits, scores));
+            Assert.Equal(byPredicate, byList);
+            Assert.Equal(byPredicate, byBits);
+            Assert.DoesNotContain(byList, item => Array.BinarySearch(excluded, item) >= 0);
+        }
+        // An empty exclusion list excludes nothing.
+        int[] all = new int[10], none = new int[10];
+        Assert.Equal(index.TopK(scorer, 0, 10, null, all, scores), index.TopKExcluding(scorer, 0, 10, [], none, scores));
+        Assert.Equal(all, none);
+    }
+
+    [Fact]
     public void When_the_bound_is_reached_without_k_qualifying_items_the_index_hands_over_to_the_exact_pass()
     {
         using TwoTowerModel model = DotModel(users: 2, items: 2000, seed: 8);
